@@ -1,0 +1,1 @@
+"""CSV import of leads from Salesforce and HubSpot exports."""

@@ -1,0 +1,105 @@
+"""Reads of the core domain, always scoped to the person asking."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from leadops.models import AuditEntry, Lead, Opportunity, Team
+from leadops.rules import Stage
+
+# What an SDR works: leads marketing qualified and SQLs waiting for accept / reject.
+SDR_QUEUE_STAGES = (Stage.MQL, Stage.SQL)
+# What an AE works: SALs handed over and open opportunities.
+AE_QUEUE_STAGES = (Stage.ACCEPTED, Stage.OPPORTUNITY)
+
+
+def team_member_ids(*, manager) -> QuerySet:
+    """Users in the teams this person manages, plus their direct reports."""
+    User = get_user_model()
+    return User.objects.filter(Q(profile__team__manager=manager) | Q(profile__manager=manager)).values("pk")
+
+
+def lead_list(*, user) -> QuerySet[Lead]:
+    """Every lead this person may see: all for marketing and admins, the team's for managers, one's own for reps."""
+    leads = Lead.objects.select_related("account", "owner")
+    if user.has_perm("leadops.view_all_leads"):
+        return leads
+    if user.has_perm("leadops.view_team_leads"):
+        return leads.filter(Q(owner__in=team_member_ids(manager=user)) | Q(owner=user))
+    if user.has_perm("leadops.view_lead"):
+        return leads.filter(owner=user)
+    return leads.none()
+
+
+def lead_get(*, user, lead_id: int) -> Lead:
+    return lead_list(user=user).get(pk=lead_id)
+
+
+def lead_queue(*, user, stages=SDR_QUEUE_STAGES) -> QuerySet[Lead]:
+    """A rep's own working queue, hottest first, oldest first among equals."""
+    return (
+        Lead.objects.filter(owner=user, stage__in=stages)
+        .select_related("account")
+        .order_by("-score_total", "stage_changed_at", "pk")
+    )
+
+
+def stage_counts(leads: QuerySet[Lead]) -> dict[str, int]:
+    counts = dict(leads.order_by().values_list("stage").annotate(n=Count("pk")))
+    return {stage: counts.get(stage, 0) for stage in Stage.ALL}
+
+
+def team_rep_summary(*, manager) -> list[dict]:
+    """Per rep in the manager's teams: leads by working stage."""
+    User = get_user_model()
+    reps = (
+        User.objects.filter(pk__in=team_member_ids(manager=manager))
+        .annotate(
+            mql=Count("owned_leads", filter=Q(owned_leads__stage=Stage.MQL)),
+            sql=Count("owned_leads", filter=Q(owned_leads__stage=Stage.SQL)),
+            accepted=Count("owned_leads", filter=Q(owned_leads__stage=Stage.ACCEPTED)),
+            opportunity=Count("owned_leads", filter=Q(owned_leads__stage=Stage.OPPORTUNITY)),
+        )
+        .select_related("profile__team")
+        .order_by("profile__team__name", "username")
+    )
+    return list(reps)
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.select_related("manager").annotate(n_members=Count("members")).order_by("name")
+
+
+def active_users_by_role() -> dict[str, int]:
+    User = get_user_model()
+    return dict(
+        User.objects.filter(is_active=True)
+        .order_by()
+        .values_list("groups__name")
+        .annotate(n=Count("pk"))
+        .exclude(groups__name=None)
+    )
+
+
+def managed_teams(*, manager) -> QuerySet[Team]:
+    return Team.objects.filter(manager=manager).annotate(n_members=Count("members"))
+
+
+def open_opportunities(*, user) -> QuerySet[Opportunity]:
+    return (
+        Opportunity.objects.filter(owner=user, stage__in=Opportunity.OPEN_STAGES)
+        .select_related("account")
+        .order_by("-amount")
+    )
+
+
+def audit_entry_list(*, user, action: str = "", object_type: str = "") -> QuerySet[AuditEntry]:
+    if not user.has_perm("leadops.view_audit_log"):
+        return AuditEntry.objects.none()
+    entries = AuditEntry.objects.select_related("actor")
+    if action:
+        entries = entries.filter(action=action)
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    return entries
