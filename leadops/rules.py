@@ -187,7 +187,7 @@ _SENIORITY_PATTERNS: list[tuple[str, re.Pattern]] = [
     (Seniority.INDIVIDUAL, re.compile(r"\b(assistant|associate to|coordinator)\b", re.I)),
     (
         Seniority.C_LEVEL,
-        re.compile(r"\b(c[eftiomr]o|chief|founder|co-founder|owner|president|managing director)\b", re.I),
+        re.compile(r"\b(c[eftiomr]o|chief|founder|co-founder|owner|(?<!vice[- ])president|managing director)\b", re.I),
     ),
     (Seniority.VP, re.compile(r"\b(vp|svp|evp|vice[- ]president|head of)\b", re.I)),
     (Seniority.DIRECTOR, re.compile(r"\b(director|dir\.)\b", re.I)),
