@@ -1,5 +1,6 @@
 """Pure lifecycle and classification rules: table-driven, no database."""
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ ILLEGAL_MOVES = sorted((src, dst) for src in Stage.ALL for dst in Stage.ALL if d
 def test_the_lifecycle_of_the_design_is_legal():
     # The main path and the loops drawn in DESIGN.md section 1.
     path = [Stage.NEW, Stage.LEAD, Stage.MQL, Stage.SQL, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON]
-    for src, dst in zip(path, path[1:]):
+    for src, dst in itertools.pairwise(path):
         assert (src, dst) in LEGAL_MOVES
     for src, dst in [
         (Stage.SQL, Stage.REJECTED),
