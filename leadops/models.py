@@ -171,7 +171,21 @@ class Lead(models.Model):
     score_buying = models.PositiveSmallIntegerField(null=True, blank=True)
     score_total = models.PositiveSmallIntegerField(null=True, blank=True)
     temperature = models.CharField(max_length=10, choices=Temperature.CHOICES, blank=True)
+    score_tier = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[
+            ("disqualified", "Disqualified"),
+            ("sql", "SQL"),
+            ("borderline", "Borderline (manager review)"),
+            ("mql", "MQL"),
+            ("below_mql", "Below MQL"),
+        ],
+    )
     scored_at = models.DateTimeField(null=True, blank=True)
+    score_version = models.ForeignKey(
+        "scoring.ScoringModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     # Stage timestamps: the KPIs and SLA clocks are computed from these.
     created_at = models.DateTimeField()

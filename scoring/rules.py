@@ -1,0 +1,518 @@
+"""The scoring engine for one lead: a pure function from facts and a model to a score with its reasons.
+
+No ORM, no settings, no clock. The set-based evaluator (scoring/compiler.py) implements the same semantics as
+database expressions; a property test proves both give the same numbers. Semantics, in order:
+
+1. Each rule looks at the lead's facts and contributes points to one pillar (fit, engagement, intent, buying):
+   - attribute: a condition on a lead / account field -> `points` when it holds;
+   - behaviour: per-lead aggregate of matching events -> `points` x (decayed count, or plain count without a
+     half-life), only once the count reaches `min_count`, bounded by `cap` (in absolute value);
+   - intent: a matching intent signal seen within `within_days` -> `points`;
+   - inactivity: no event at all for `days` days -> `points` (negative);
+   - disqualify: a condition on a field -> the lead is disqualified with the rule's name as the reason.
+2. A pillar is the sum of its contributions, clamped to 0..100 and rounded half up to a whole number.
+3. The total is the weighted sum of the four whole-number pillars, rounded half up, so anyone can check it
+   against the pillar bars a page shows.
+4. Tier and temperature from the thresholds; within `borderline_band` of the segment's SQL cut-off the tier is
+   "borderline": a manager reviews the lead instead of the score flipping it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+PILLARS = ("fit", "engagement", "intent", "buying")
+PILLAR_LABELS = {"fit": "Fit", "engagement": "Engagement", "intent": "Intent", "buying": "Buying signals"}
+
+# Each weight must lie in its range (DESIGN.md section 2) and the four must sum to 1.
+WEIGHT_RANGES = {"fit": (0.30, 0.50), "engagement": (0.20, 0.40), "intent": (0.10, 0.30), "buying": (0.10, 0.30)}
+
+# Fields a rule may read, with their kind. Anything else is refused when the rule is saved.
+ATTRIBUTE_FIELDS: dict[str, str] = {
+    "lead.title": "text",
+    "lead.seniority": "text",
+    "lead.department": "text",
+    "lead.country": "text",
+    "lead.source": "text",
+    "lead.email_domain": "text",
+    "lead.personal_email": "bool",
+    "lead.email_consent": "bool",
+    "lead.unsubscribed": "bool",
+    "account.name": "text",
+    "account.domain": "text",
+    "account.industry": "text",
+    "account.country": "text",
+    "account.region": "text",
+    "account.segment": "text",
+    "account.employees": "number",
+    "account.annual_revenue": "number",
+}
+
+OPERATORS_BY_KIND = {
+    "text": {"equals", "not_equals", "in", "not_in", "contains", "is_empty", "is_not_empty"},
+    "number": {"equals", "not_equals", "between", "at_least", "at_most", "is_empty", "is_not_empty"},
+    "bool": {"is_true", "is_false"},
+}
+
+SEGMENTS = ("smb", "mid_market", "enterprise")
+TIERS = ("disqualified", "sql", "borderline", "mql", "below_mql")
+
+
+def round_half_up(value: float) -> int:
+    # floor(x + 0.5) is what the database expression computes too (ROUND differs between PostgreSQL and SQLite).
+    return math.floor(value + 0.5)
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: object = None  # str | float | list[str] | [low, high] depending on op
+
+    def describe(self) -> str:
+        name = self.field.split(".", 1)[1].replace("_", " ")
+        if self.op in ("is_true", "is_false", "is_empty", "is_not_empty"):
+            return f"{name} {self.op.replace('_', ' ')}"
+        if self.op == "between":
+            low, high = self.value
+            return f"{name} between {_fmt(low)} and {_fmt(high)}"
+        if self.op in ("in", "not_in"):
+            return f"{name} {'in' if self.op == 'in' else 'not in'} [{', '.join(self.value)}]"
+        return f"{name} {self.op.replace('_', ' ')} {_fmt(self.value)}"
+
+
+def matcher_key(prefix: str, description: str) -> str:
+    # A short hash: safe as a JSON key in every database's path syntax, whatever the property value holds.
+    return prefix + hashlib.sha1(description.encode()).hexdigest()[:16]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and abs(value) >= 1_000_000:
+        return f"{value:,}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    key: str
+    name: str
+    pillar: str
+    condition: Condition
+    points: float
+    kind: str = "attribute"
+
+
+@dataclass(frozen=True)
+class BehaviourRule:
+    key: str
+    name: str
+    pillar: str
+    event_kind: str
+    points: float  # per occurrence
+    cap: float
+    half_life_days: float | None = None
+    min_count: int = 1
+    property_name: str = ""  # e.g. "path"
+    property_value: str = ""  # matched as a prefix, case-insensitive: "/pricing" matches "/pricing/enterprise"
+    kind: str = "behaviour"
+
+    @property
+    def matcher(self) -> str:
+        """Identifies the per-lead aggregate this rule reads; rules with the same matcher share one aggregate."""
+        prop = f"{self.property_name}^{self.property_value.lower()}" if self.property_name else ""
+        decay = f"h{self.half_life_days:g}" if self.half_life_days else "h0"
+        return matcher_key("b", f"{self.event_kind}|{prop}|{decay}")
+
+
+@dataclass(frozen=True)
+class IntentRule:
+    key: str
+    name: str
+    points: float
+    min_surge: int
+    within_days: int
+    topics: tuple[str, ...] = ()  # empty: any topic
+    pillar: str = "intent"
+    kind: str = "intent"
+
+    @property
+    def matcher(self) -> str:
+        return matcher_key("i", f"surge{self.min_surge}|{','.join(sorted(t.lower() for t in self.topics))}")
+
+
+@dataclass(frozen=True)
+class InactivityRule:
+    key: str
+    name: str
+    pillar: str
+    days: int
+    points: float
+    kind: str = "inactivity"
+
+
+@dataclass(frozen=True)
+class DisqualifyRule:
+    key: str
+    name: str
+    condition: Condition
+    pillar: str = ""
+    kind: str = "disqualify"
+
+
+Rule = AttributeRule | BehaviourRule | IntentRule | InactivityRule | DisqualifyRule
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    mql: int = 50
+    sql_smb: int = 60
+    sql_mid_market: int = 75
+    sql_enterprise: int = 90
+    hot_above: int = 80
+    warm_from: int = 50
+    borderline_band: int = 5
+
+    def sql_cutoff(self, segment: str) -> int:
+        return {"smb": self.sql_smb, "mid_market": self.sql_mid_market, "enterprise": self.sql_enterprise}.get(
+            segment, self.sql_smb
+        )
+
+
+@dataclass(frozen=True)
+class Model:
+    """One version of a scoring model, as plain data."""
+
+    weights: Mapping[str, float]
+    thresholds: Thresholds
+    rules: Sequence[Rule]
+    label: str = "model"
+
+
+@dataclass(frozen=True)
+class BehaviourAggregate:
+    count: int = 0
+    decayed: float = 0.0  # sum of 2^(-(as_of - t) / half-life) over the events, as of Facts.aggregates_as_of
+    last_seen: float | None = None  # epoch seconds
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the engine knows about one lead."""
+
+    attributes: Mapping[str, object]
+    behaviour: Mapping[str, BehaviourAggregate] = field(default_factory=dict)  # by BehaviourRule.matcher
+    intent_last_seen: Mapping[str, float] = field(default_factory=dict)  # epoch seconds, by IntentRule.matcher
+    last_event_at: datetime | None = None
+    # Epoch seconds the decayed sums refer to. Times that enter arithmetic are epoch floats, so that this engine
+    # and the database expressions do the very same floating-point operations.
+    aggregates_as_of: float = 0.0
+
+
+@dataclass(frozen=True)
+class Contribution:
+    rule_key: str
+    rule_name: str
+    pillar: str
+    points: float
+    matched: str  # the fact that matched, in words
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    pillars: Mapping[str, int]
+    total: int
+    tier: str
+    temperature: str
+    disqualified_by: str
+    contributions: tuple[Contribution, ...]
+
+    @property
+    def top_positive(self) -> list[Contribution]:
+        return sorted((c for c in self.contributions if c.points > 0), key=lambda c: -c.points)[:5]
+
+    @property
+    def top_negative(self) -> list[Contribution]:
+        return sorted((c for c in self.contributions if c.points < 0), key=lambda c: c.points)[:5]
+
+
+# --- evaluation -----------------------------------------------------------------------------------------------
+
+
+def condition_holds(condition: Condition, attributes: Mapping[str, object]) -> bool:
+    kind = ATTRIBUTE_FIELDS[condition.field]
+    value = attributes.get(condition.field)
+    op = condition.op
+    if kind == "bool":
+        return bool(value) if op == "is_true" else not value
+    if op == "is_empty":
+        return value is None or value == ""
+    if op == "is_not_empty":
+        return not (value is None or value == "")
+    if kind == "number":
+        if value is None:
+            return False
+        number = float(value)
+        if op == "equals":
+            return number == float(condition.value)
+        if op == "not_equals":
+            return number != float(condition.value)
+        if op == "at_least":
+            return number >= float(condition.value)
+        if op == "at_most":
+            return number <= float(condition.value)
+        if op == "between":
+            low, high = condition.value
+            return float(low) <= number <= float(high)
+        raise ValueError(f"operator {op} on a number")
+    text = (value or "").lower()
+    if op == "equals":
+        return text == str(condition.value).lower()
+    if op == "not_equals":
+        return text != str(condition.value).lower()
+    if op == "in":
+        return text in {str(v).lower() for v in condition.value}
+    if op == "not_in":
+        return text not in {str(v).lower() for v in condition.value}
+    if op == "contains":
+        return str(condition.value).lower() in text
+    raise ValueError(f"operator {op} on text")
+
+
+def decay_factor(*, half_life_days: float, as_of: float, now: float) -> float:
+    """How much a decayed sum kept at `as_of` has shrunk by `now` (epoch seconds); same formula as the SQL."""
+    return 2.0 ** (-(((now - as_of) / 86400.0) / half_life_days))
+
+
+def decay_add_event(*, decayed: float, as_of: float, event_at: float, half_life_days: float) -> tuple[float, float]:
+    """Fold one event into a decayed sum; returns the new sum and its reference time (the later of the two)."""
+    new_as_of = max(as_of, event_at)
+    carried = decayed * decay_factor(half_life_days=half_life_days, as_of=as_of, now=new_as_of) if decayed else 0.0
+    return carried + decay_factor(half_life_days=half_life_days, as_of=event_at, now=new_as_of), new_as_of
+
+
+def behaviour_points(rule: BehaviourRule, aggregate: BehaviourAggregate, factor: float) -> float:
+    if aggregate.count < rule.min_count:
+        return 0.0
+    amount = aggregate.decayed * factor if rule.half_life_days else float(aggregate.count)
+    return max(-rule.cap, min(rule.cap, rule.points * amount))
+
+
+def score_lead(facts: Facts, model: Model, *, now: datetime) -> ScoreResult:
+    """Score one lead. `now` must be timezone-aware."""
+    sums = dict.fromkeys(PILLARS, 0.0)
+    contributions: list[Contribution] = []
+    disqualified_by = ""
+    for rule in model.rules:
+        if isinstance(rule, DisqualifyRule):
+            if not disqualified_by and condition_holds(rule.condition, facts.attributes):
+                disqualified_by = rule.name
+                contributions.append(Contribution(rule.key, rule.name, "", 0.0, rule.condition.describe()))
+            continue
+        points, matched = _rule_points(rule, facts, now, now.timestamp())
+        if points != 0.0:
+            sums[rule.pillar] += points
+            contributions.append(Contribution(rule.key, rule.name, rule.pillar, points, matched))
+    pillars = {p: round_half_up(min(100.0, max(0.0, sums[p]))) for p in PILLARS}
+    total = round_half_up(sum(model.weights[p] * pillars[p] for p in PILLARS))
+    segment = str(facts.attributes.get("account.segment") or "smb")
+    return ScoreResult(
+        pillars=pillars,
+        total=total,
+        tier=tier_for(total=total, segment=segment, disqualified=bool(disqualified_by), thresholds=model.thresholds),
+        temperature=temperature_for(total, model.thresholds),
+        disqualified_by=disqualified_by,
+        contributions=tuple(contributions),
+    )
+
+
+def _rule_points(rule: Rule, facts: Facts, now: datetime, now_ts: float) -> tuple[float, str]:
+    if isinstance(rule, AttributeRule):
+        if condition_holds(rule.condition, facts.attributes):
+            return float(rule.points), rule.condition.describe()
+        return 0.0, ""
+    if isinstance(rule, BehaviourRule):
+        aggregate = facts.behaviour.get(rule.matcher, BehaviourAggregate())
+        factor = (
+            decay_factor(half_life_days=rule.half_life_days, as_of=facts.aggregates_as_of, now=now_ts)
+            if rule.half_life_days
+            else 1.0
+        )
+        points = behaviour_points(rule, aggregate, factor)
+        what = rule.event_kind.replace("_", " ")
+        if rule.property_name:
+            what += f" ({rule.property_name} {rule.property_value}*)"
+        if rule.half_life_days:
+            return points, f"{aggregate.count} x {what}, worth {aggregate.decayed * factor:.2f} after decay"
+        return points, f"{aggregate.count} x {what}"
+    if isinstance(rule, IntentRule):
+        seen = facts.intent_last_seen.get(rule.matcher)
+        if seen is not None and seen >= intent_window_start(rule, now_ts):
+            topics = ", ".join(rule.topics) or "any topic"
+            day = datetime.fromtimestamp(seen, tz=now.tzinfo)
+            return float(rule.points), f"surge >= {rule.min_surge} on {topics}, last seen {day:%Y-%m-%d}"
+        return 0.0, ""
+    if isinstance(rule, InactivityRule):
+        last = facts.last_event_at
+        if last is None or last < inactivity_cutoff(rule, now):
+            since = "never active" if last is None else f"last active {last:%Y-%m-%d}"
+            return float(rule.points), f"{since} (more than {rule.days} days)"
+        return 0.0, ""
+    raise TypeError(f"unknown rule {rule!r}")
+
+
+def intent_window_start(rule: IntentRule, now_ts: float) -> float:
+    return now_ts - rule.within_days * 86400.0
+
+
+def inactivity_cutoff(rule: InactivityRule, now: datetime) -> datetime:
+    return now - timedelta(days=rule.days)
+
+
+def tier_for(*, total: int, segment: str, disqualified: bool, thresholds: Thresholds) -> str:
+    if disqualified:
+        return "disqualified"
+    cutoff = thresholds.sql_cutoff(segment)
+    if abs(total - cutoff) <= thresholds.borderline_band:
+        return "borderline"
+    if total > cutoff:
+        return "sql"
+    if total >= thresholds.mql:
+        return "mql"
+    return "below_mql"
+
+
+def temperature_for(total: int, thresholds: Thresholds) -> str:
+    if total > thresholds.hot_above:
+        return "hot"
+    if total >= thresholds.warm_from:
+        return "warm"
+    return "cold"
+
+
+# --- validation: rules arrive as data from a form or the API and are checked before they are stored ------------
+
+
+class RuleError(ValueError):
+    """A rule or model that cannot be stored; the message says what to change."""
+
+
+def validate_weights(weights: Mapping[str, float]) -> None:
+    missing = [p for p in PILLARS if p not in weights]
+    if missing:
+        raise RuleError(f"Weights are missing for: {', '.join(missing)}.")
+    for pillar, (low, high) in WEIGHT_RANGES.items():
+        value = float(weights[pillar])
+        if not low - 1e-9 <= value <= high + 1e-9:
+            raise RuleError(
+                f"The {PILLAR_LABELS[pillar]} weight must be between {low:.0%} and {high:.0%}, got {value:.0%}."
+            )
+    total = sum(Decimal(str(weights[p])) for p in PILLARS)
+    if total != Decimal(1):
+        raise RuleError(f"The four weights must add up to 100%, they add up to {float(total):.0%}.")
+
+
+def validate_thresholds(t: Thresholds) -> None:
+    for name in ("mql", "sql_smb", "sql_mid_market", "sql_enterprise", "hot_above", "warm_from"):
+        value = getattr(t, name)
+        if not 0 <= value <= 100:
+            raise RuleError(f"The {name.replace('_', ' ')} threshold must be between 0 and 100, got {value}.")
+    if not 0 <= t.borderline_band <= 20:
+        raise RuleError(f"The borderline band must be between 0 and 20 points, got {t.borderline_band}.")
+    for name in ("sql_smb", "sql_mid_market", "sql_enterprise"):
+        if getattr(t, name) < t.mql:
+            raise RuleError(f"The {name.replace('_', ' ')} cut-off ({getattr(t, name)}) is below the MQL cut-off.")
+    if t.warm_from > t.hot_above:
+        raise RuleError("Warm must start at or below the hot threshold.")
+
+
+def validate_condition(condition: Condition) -> None:
+    if condition.field not in ATTRIBUTE_FIELDS:
+        known = ", ".join(sorted(ATTRIBUTE_FIELDS))
+        raise RuleError(f"Unknown field '{condition.field}'. Rules can use: {known}.")
+    kind = ATTRIBUTE_FIELDS[condition.field]
+    if condition.op not in OPERATORS_BY_KIND[kind]:
+        allowed = ", ".join(sorted(OPERATORS_BY_KIND[kind]))
+        raise RuleError(f"'{condition.op}' cannot be used on {condition.field}; use one of: {allowed}.")
+    value = condition.value
+    if condition.op in ("is_empty", "is_not_empty", "is_true", "is_false"):
+        return
+    if condition.op in ("in", "not_in"):
+        if not isinstance(value, list | tuple) or not value or not all(isinstance(v, str) and v for v in value):
+            raise RuleError(f"'{condition.op}' needs a non-empty list of values.")
+        return
+    if condition.op == "between":
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise RuleError("'between' needs a minimum and a maximum.")
+        low, high = (_number(v, condition.field) for v in value)
+        if low > high:
+            raise RuleError(
+                f"The range for {condition.field} has its minimum ({_fmt(low)}) above its maximum ({_fmt(high)})."
+            )
+        return
+    if kind == "number":
+        _number(value, condition.field)
+    elif not isinstance(value, str) or not value:
+        raise RuleError(f"'{condition.op}' on {condition.field} needs a value.")
+
+
+def _number(value, field_name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RuleError(f"{field_name} is compared with numbers; '{value}' is not a number.") from None
+    if math.isnan(number) or math.isinf(number):
+        raise RuleError(f"{field_name} is compared with numbers; '{value}' is not a number.")
+    return number
+
+
+def validate_rule(rule: Rule, *, event_kinds: frozenset[str]) -> None:
+    if not rule.name.strip():
+        raise RuleError("Every rule needs a name.")
+    if not isinstance(rule, DisqualifyRule) and rule.pillar not in PILLARS:
+        raise RuleError(f"'{rule.pillar}' is not a pillar; use one of: {', '.join(PILLARS)}.")
+    if isinstance(rule, AttributeRule | DisqualifyRule):
+        validate_condition(rule.condition)
+    if isinstance(rule, AttributeRule | IntentRule | InactivityRule | BehaviourRule) and not -100 <= rule.points <= 100:
+        raise RuleError(f"{rule.name}: points must be between -100 and 100.")
+    if isinstance(rule, BehaviourRule):
+        if rule.event_kind not in event_kinds:
+            raise RuleError(f"Unknown event kind '{rule.event_kind}'. Known kinds: {', '.join(sorted(event_kinds))}.")
+        if rule.half_life_days is not None and rule.half_life_days <= 0:
+            raise RuleError(f"{rule.name}: the half-life must be a positive number of days, got {rule.half_life_days}.")
+        if not 0 < rule.cap <= 100:
+            raise RuleError(f"{rule.name}: the cap must be between 1 and 100 points.")
+        if rule.min_count < 1:
+            raise RuleError(f"{rule.name}: the minimum count must be at least 1.")
+        if bool(rule.property_name) != bool(rule.property_value):
+            raise RuleError(f"{rule.name}: an event property filter needs both the property and its value.")
+    if isinstance(rule, IntentRule):
+        if not 0 <= rule.min_surge <= 100:
+            raise RuleError(f"{rule.name}: the surge score must be between 0 and 100.")
+        if rule.within_days < 1:
+            raise RuleError(f"{rule.name}: 'seen within' must be at least 1 day.")
+    if isinstance(rule, InactivityRule) and rule.days < 1:
+        raise RuleError(f"{rule.name}: inactivity needs at least 1 day.")
+
+
+# --- aggregates: how one event or signal changes what the rules read -------------------------------------------
+
+
+def event_matches(rule: BehaviourRule, *, kind: str, properties: Mapping[str, object]) -> bool:
+    if kind != rule.event_kind:
+        return False
+    if not rule.property_name:
+        return True
+    return str(properties.get(rule.property_name, "")).lower().startswith(rule.property_value.lower())
+
+
+def signal_matches(rule: IntentRule, *, topic: str, surge_score: int) -> bool:
+    if surge_score < rule.min_surge:
+        return False
+    return not rule.topics or topic.lower() in {t.lower() for t in rule.topics}

@@ -1,0 +1,176 @@
+"""Fold events and intent signals into the per-lead aggregates the rules read.
+
+Which aggregates exist is decided by the rules of the versions in play (active, submitted, approved): each
+behaviour rule names a matcher (event kind, optional property prefix, half-life). A version that brings a new
+matcher has it back-filled from the stored events once, when it is submitted or activated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+
+from leadops.models import IntentSignal, Lead, LeadEvent
+from scoring import rules as engine
+from scoring.models import LeadAggregate, ScoringModelVersion, VersionStatus
+
+# Decayed sums are stored rounded: every database parses six decimals back to the same double.
+DECIMALS = 6
+IN_PLAY = [VersionStatus.ACTIVE, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
+
+
+def rules_in_play() -> tuple[list[engine.BehaviourRule], list[engine.IntentRule]]:
+    """Behaviour and intent rules of every version whose aggregates must be kept, one per matcher."""
+    from scoring.facts import engine_model
+
+    behaviour: dict[str, engine.BehaviourRule] = {}
+    intent: dict[str, engine.IntentRule] = {}
+    for version in ScoringModelVersion.objects.filter(status__in=IN_PLAY).prefetch_related("rules"):
+        for rule in engine_model(version).rules:
+            if isinstance(rule, engine.BehaviourRule):
+                behaviour.setdefault(rule.matcher, rule)
+            elif isinstance(rule, engine.IntentRule):
+                intent.setdefault(rule.matcher, rule)
+    return list(behaviour.values()), list(intent.values())
+
+
+def fold_events(aggregate: LeadAggregate, events, behaviour_rules) -> None:
+    """Add (kind, properties, occurred_at) events to one lead's aggregate, in place."""
+    for kind, properties, occurred_at in sorted(events, key=lambda e: e[2]):
+        event_ts = occurred_at.timestamp()
+        if aggregate.last_event_at is None or occurred_at > aggregate.last_event_at:
+            aggregate.last_event_at = occurred_at
+        new_as_of = max(aggregate.as_of, event_ts)
+        for rule in behaviour_rules:
+            if not engine.event_matches(rule, kind=kind, properties=properties):
+                continue
+            count, decayed, last_seen = aggregate.behaviour.get(rule.matcher, [0, 0.0, None])
+            if rule.half_life_days:
+                decayed, _ = engine.decay_add_event(
+                    decayed=decayed, as_of=aggregate.as_of, event_at=event_ts, half_life_days=rule.half_life_days
+                )
+            aggregate.behaviour[rule.matcher] = [count + 1, decayed, max(last_seen or 0.0, event_ts)]
+        if new_as_of != aggregate.as_of:
+            # Every decayed sum refers to the same as_of: carry the untouched ones forward too.
+            for rule in behaviour_rules:
+                entry = aggregate.behaviour.get(rule.matcher)
+                if (
+                    entry is None
+                    or not rule.half_life_days
+                    or engine.event_matches(rule, kind=kind, properties=properties)
+                ):
+                    continue
+                factor = engine.decay_factor(half_life_days=rule.half_life_days, as_of=aggregate.as_of, now=new_as_of)
+                entry[1] = entry[1] * factor
+            aggregate.as_of = new_as_of
+    for entry in aggregate.behaviour.values():
+        entry[1] = round(entry[1], DECIMALS)
+
+
+def fold_signals(aggregate: LeadAggregate, signals, intent_rules) -> None:
+    """Add (topic, surge_score, observed_at) signals to one lead's aggregate, in place."""
+    for topic, surge, observed_at in signals:
+        seen = observed_at.timestamp()
+        for rule in intent_rules:
+            if engine.signal_matches(rule, topic=topic, surge_score=surge):
+                aggregate.intent[rule.matcher] = max(aggregate.intent.get(rule.matcher, 0.0), seen)
+
+
+def aggregates_locked(lead_ids) -> dict[int, LeadAggregate]:
+    """The aggregates of these leads, created when missing, locked for update until the transaction ends."""
+    ids = sorted(set(lead_ids))
+    LeadAggregate.objects.bulk_create([LeadAggregate(lead_id=i) for i in ids], ignore_conflicts=True)
+    return {a.lead_id: a for a in LeadAggregate.objects.select_for_update().filter(lead_id__in=ids).order_by("pk")}
+
+
+def events_record(*, events: list[dict]) -> list[int]:
+    """Store events ({lead_id, kind, occurred_at, properties}) and fold them into the aggregates.
+
+    Returns the ids of the leads touched, for re-scoring. One transaction: stored events and aggregates never
+    disagree.
+    """
+    behaviour_rules, _ = rules_in_play()
+    by_lead: dict[int, list] = defaultdict(list)
+    for event in events:
+        by_lead[event["lead_id"]].append((event["kind"], event.get("properties") or {}, event["occurred_at"]))
+    with transaction.atomic():
+        aggregates = aggregates_locked(by_lead)
+        LeadEvent.objects.bulk_create(
+            [
+                LeadEvent(
+                    lead_id=e["lead_id"],
+                    kind=e["kind"],
+                    occurred_at=e["occurred_at"],
+                    properties=e.get("properties") or {},
+                )
+                for e in events
+            ],
+            batch_size=1000,
+        )
+        for lead_id, lead_events in by_lead.items():
+            fold_events(aggregates[lead_id], lead_events, behaviour_rules)
+        LeadAggregate.objects.bulk_update(
+            list(aggregates.values()), ["behaviour", "as_of", "last_event_at", "updated_at"], batch_size=500
+        )
+    return sorted(by_lead)
+
+
+def signals_record(*, signals: list[dict]) -> list[int]:
+    """Store intent signals ({account_id, lead_id?, topic, surge_score, source, observed_at}); fold them into the
+    aggregates of the leads they concern (the lead, or every lead of the account). Returns those leads' ids."""
+    _, intent_rules = rules_in_play()
+    with transaction.atomic():
+        IntentSignal.objects.bulk_create([IntentSignal(**s) for s in signals], batch_size=1000)
+        by_lead: dict[int, list] = defaultdict(list)
+        account_ids = {s["account_id"] for s in signals if not s.get("lead_id")}
+        leads_of_account: dict[int, list[int]] = defaultdict(list)
+        for lead_id, account_id in Lead.objects.filter(account_id__in=account_ids).values_list("pk", "account_id"):
+            leads_of_account[account_id].append(lead_id)
+        for s in signals:
+            targets = [s["lead_id"]] if s.get("lead_id") else leads_of_account[s["account_id"]]
+            for lead_id in targets:
+                by_lead[lead_id].append((s["topic"], s["surge_score"], s["observed_at"]))
+        aggregates = aggregates_locked(by_lead)
+        for lead_id, lead_signals in by_lead.items():
+            fold_signals(aggregates[lead_id], lead_signals, intent_rules)
+        LeadAggregate.objects.bulk_update(list(aggregates.values()), ["intent", "updated_at"], batch_size=500)
+    return sorted(by_lead)
+
+
+def aggregates_rebuild(*, lead_ids, behaviour_rules, intent_rules) -> None:
+    """Recompute the aggregates of these leads from their stored events and signals (back-fill for new matchers,
+    and repair). Idempotent: the result depends only on what is stored."""
+    ids = sorted(set(lead_ids))
+    events: dict[int, list] = defaultdict(list)
+    for lead_id, kind, properties, occurred_at in LeadEvent.objects.filter(lead_id__in=ids).values_list(
+        "lead_id", "kind", "properties", "occurred_at"
+    ):
+        events[lead_id].append((kind, properties or {}, occurred_at))
+    account_of = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "account_id"))
+    signals: dict[int, list] = defaultdict(list)
+    for lead_id, account_id, topic, surge, observed_at in IntentSignal.objects.filter(
+        account_id__in=set(account_of.values())
+    ).values_list("lead_id", "account_id", "topic", "surge_score", "observed_at"):
+        for target, target_account in account_of.items():
+            if (lead_id is not None and lead_id == target) or (lead_id is None and target_account == account_id):
+                signals[target].append((topic, surge, observed_at))
+    with transaction.atomic():
+        aggregates = aggregates_locked(ids)
+        for lead_id, aggregate in aggregates.items():
+            aggregate.behaviour, aggregate.intent, aggregate.as_of, aggregate.last_event_at = {}, {}, 0.0, None
+            fold_events(aggregate, events.get(lead_id, []), behaviour_rules)
+            fold_signals(aggregate, signals.get(lead_id, []), intent_rules)
+        LeadAggregate.objects.bulk_update(
+            list(aggregates.values()), ["behaviour", "intent", "as_of", "last_event_at", "updated_at"], batch_size=500
+        )
+
+
+def missing_matchers(version: ScoringModelVersion) -> bool:
+    """Whether this version reads an aggregate that the versions in play so far did not keep."""
+    from scoring.facts import engine_model
+
+    kept_behaviour, kept_intent = rules_in_play()
+    kept = {r.matcher for r in kept_behaviour} | {r.matcher for r in kept_intent}
+    needed = {r.matcher for r in engine_model(version).rules if isinstance(r, engine.BehaviourRule | engine.IntentRule)}
+    return bool(needed - kept)

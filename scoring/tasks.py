@@ -1,0 +1,84 @@
+"""Thin Celery wrappers around the scoring services: ids in, one service call, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from leadops.models import Lead
+from scoring.models import RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
+from scoring.services import aggregates, preview, runs, scores
+
+TRANSIENT = (OperationalError,)
+BACKFILL_CHUNK = 2000
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def version_prepare(version_id: int) -> str:
+    """After submission: back-fill the aggregates a version needs, then compute its impact preview."""
+    version = ScoringModelVersion.objects.get(pk=version_id)
+    if not version.aggregates_ready:
+        behaviour_rules, intent_rules = aggregates.rules_in_play()
+        bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+        if bounds["lo"] is not None:
+            for lo in range(bounds["lo"], bounds["hi"] + 1, BACKFILL_CHUNK):
+                ids = Lead.objects.filter(pk__gte=lo, pk__lt=lo + BACKFILL_CHUNK).values_list("pk", flat=True)
+                aggregates.aggregates_rebuild(
+                    lead_ids=list(ids), behaviour_rules=behaviour_rules, intent_rules=intent_rules
+                )
+        ScoringModelVersion.objects.filter(pk=version_id).update(aggregates_ready=True)
+    preview.impact_preview_compute(version=version)
+    return "ready"
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def version_rescore_all(version_id: int, reason: str) -> int:
+    """Plan a full re-score and fan its chunks out over the workers."""
+    version = ScoringModelVersion.objects.get(pk=version_id)
+    if version.status != VersionStatus.ACTIVE:
+        return 0
+    run = runs.rescore_run_start(version=version, reason=reason)
+    for chunk_id in run.chunks.values_list("pk", flat=True):
+        rescore_chunk.delay(chunk_id)
+    return run.chunks_total
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def rescore_chunk(chunk_id: int) -> int:
+    result = runs.rescore_chunk_process(chunk_id=chunk_id)
+    return result.scored if result else 0
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def rescore_leads(lead_ids: list[int]) -> int:
+    """Re-score leads whose events or signals just arrived, with the active version."""
+    version = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).select_related("model").first()
+    if version is None:
+        return 0
+    return scores.leads_rescore(lead_ids=lead_ids, version=version).scored
+
+
+@shared_task(acks_late=True)
+def nightly_decay() -> int:
+    """Behaviour loses weight with age: re-score everyone with the active version, once a day."""
+    version = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).first()
+    if version is None:
+        return 0
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    if RescoreRun.objects.filter(version=version, reason=RescoreRun.Reason.NIGHTLY, started_at__gte=today).exists():
+        return 0  # already planned today: running the sweep twice must not re-score twice
+    return version_rescore_all(version.pk, RescoreRun.Reason.NIGHTLY)
+
+
+@shared_task(acks_late=True)
+def rescore_runs_resume() -> int:
+    """Hand the chunks of crashed workers out again (beat runs this every few minutes)."""
+    handed_out = 0
+    for run in RescoreRun.objects.filter(finished_at__isnull=True):
+        for chunk_id in runs.rescore_run_resume(run=run):
+            if RescoreChunk.objects.filter(pk=chunk_id, status=RescoreChunk.Status.PENDING).exists():
+                rescore_chunk.delay(chunk_id)
+                handed_out += 1
+    return handed_out
