@@ -60,8 +60,6 @@ def _update_scores_set_based(*, version, model, lo: int, hi: int, now: datetime)
     inner = scored_queryset(model, now=now, leads=Lead.objects.filter(pk__gte=lo, pk__lt=hi), with_total=False)
     columns = ["s_id", "s_fit", "s_engagement", "s_intent", "s_buying", "s_disqualified_by", "s_segment"]
     inner = inner.annotate(s_id=F("pk")).values_list(*columns)
-        "s_id", "s_fit", "s_engagement", "s_intent", "s_buying", "s_disqualified_by", "s_segment"
-    )
     inner_sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
     weights = [float(model.weights[p]) for p in engine.PILLARS]
     total = "FLOOR(((((0.0 + %s * i.s_fit) + %s * i.s_engagement) + %s * i.s_intent) + %s * i.s_buying) + 0.5)"
