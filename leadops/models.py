@@ -234,6 +234,7 @@ class Lead(models.Model):
             ("configure_territories", "Can configure territories, reps, capacities and SLA policies"),
             ("import_leads", "Can import leads from CSV"),
             ("view_audit_log", "Can read the audit log"),
+            ("ingest_events", "Can send behaviour events and intent signals"),
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,9 @@ ROLE_LABELS = {
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SDR: ["work_lead_queue", "accept_sql", "view_lead"],
     AE: ["work_lead_queue", "accept_sql", "log_discovery_call", "view_lead"],
-    MARKETING: ["edit_scoring_rules", "view_all_leads", "view_scorecards", "view_lead", "import_leads"],
+    MARKETING: [
+        "edit_scoring_rules", "view_all_leads", "view_scorecards", "view_lead", "import_leads", "ingest_events",
+    ],
     MANAGER: [
         "approve_scoring_rules",
         "view_team_leads",
@@ -41,6 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_all_leads",
         "view_scorecards",
         "view_lead",
+        "ingest_events",
     ],
 }
 

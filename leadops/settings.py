@@ -177,6 +177,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "leadops")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Behaviour loses weight with age: re-score everyone with the active model once a night.
+    "scoring-nightly-decay": {"task": "scoring.tasks.nightly_decay", "schedule": crontab(hour=2, minute=30)},
+    # Chunks of a re-score whose worker died are handed out again.
+    "scoring-resume-runs": {"task": "scoring.tasks.rescore_runs_resume", "schedule": 300.0},
     "purge-expired-sessions": {
         "task": "leadops.tasks.sessions_purge",
         "schedule": crontab(hour=3, minute=17),

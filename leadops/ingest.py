@@ -1,0 +1,175 @@
+"""Batch ingestion of behaviour events and intent signals (marketing automation, web tracking, intent providers).
+
+A batch is validated whole: one bad item and nothing is stored, and the answer lists every bad item by index. A
+stored batch is folded into the leads' scoring aggregates in the same transaction and their re-scoring is queued
+once the transaction commits, so a lead's new score is readable within seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leadops.models import Account, EventKind, Lead
+from scoring.services.aggregates import events_record, signals_record
+
+MAX_BATCH = 5000
+# Clocks of tracking systems drift; an event from further in the future than this is a bug upstream.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class CanIngest(BasePermission):
+    message = "Your role does not allow sending events or intent signals."
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated and request.user.has_perm("leadops.ingest_events")
+
+
+def _not_in_future(value):
+    if value > timezone.now() + FUTURE_TOLERANCE:
+        raise serializers.ValidationError("lies in the future; send the time the event happened, with its time zone.")
+    return value
+
+
+class EventIngestApi(APIView):
+    """POST a list of events: [{"lead_id": 1 or "email": "...", "kind": "demo_request", "occurred_at": ISO 8601,
+    "properties": {...}}, ...]."""
+
+    permission_classes = [CanIngest]
+
+    class InputSerializer(serializers.Serializer):
+        lead_id = serializers.IntegerField(required=False, min_value=1)
+        email = serializers.EmailField(required=False)
+        kind = serializers.ChoiceField(choices=EventKind.ALL)
+        occurred_at = serializers.DateTimeField(validators=[_not_in_future])
+        properties = serializers.DictField(required=False, default=dict)
+
+        def validate(self, data):
+            if not data.get("lead_id") and not data.get("email"):
+                raise serializers.ValidationError("Give the lead's id or e-mail.")
+            return data
+
+    def post(self, request):
+        items = request.data if isinstance(request.data, list) else None
+        if items is None or not 1 <= len(items) <= MAX_BATCH:
+            return Response({"detail": f"Send a JSON list of 1 to {MAX_BATCH} events."}, status=400)
+        serializer = self.InputSerializer(data=items, many=True)
+        if not serializer.is_valid():
+            return Response(
+                {"detail": "Nothing was stored; fix these events.", "errors": _indexed(serializer.errors)}, status=400
+            )
+        events = serializer.validated_data
+        emails = {e["email"].lower() for e in events if not e.get("lead_id")}
+        ids_by_email = dict(Lead.objects.filter(email__in=emails).values_list("email", "pk"))
+        wanted_ids = {e["lead_id"] for e in events if e.get("lead_id")}
+        known_ids = set(Lead.objects.filter(pk__in=wanted_ids).values_list("pk", flat=True))
+        errors = {}
+        for index, event in enumerate(events):
+            if event.get("lead_id"):
+                if event["lead_id"] not in known_ids:
+                    errors[index] = {"lead_id": [f"No lead with id {event['lead_id']}."]}
+            elif event["email"].lower() not in ids_by_email:
+                errors[index] = {"email": [f"No lead with e-mail {event['email']}."]}
+            else:
+                event["lead_id"] = ids_by_email[event["email"].lower()]
+        if errors:
+            return Response({"detail": "Nothing was stored; fix these events.", "errors": errors}, status=400)
+        with transaction.atomic():
+            lead_ids = events_record(events=events)
+            transaction.on_commit(lambda: _rescore_later(lead_ids))
+        return Response({"stored": len(events), "leads": len(lead_ids)}, status=status.HTTP_202_ACCEPTED)
+
+
+class SignalIngestApi(APIView):
+    """POST a list of intent signals: [{"account_id" or "domain", "lead_id"?, "topic", "surge_score", "source",
+    "observed_at"}, ...]."""
+
+    permission_classes = [CanIngest]
+
+    class InputSerializer(serializers.Serializer):
+        account_id = serializers.IntegerField(required=False, min_value=1)
+        domain = serializers.CharField(required=False, max_length=255)
+        lead_id = serializers.IntegerField(required=False, min_value=1)
+        topic = serializers.CharField(max_length=100)
+        surge_score = serializers.IntegerField(min_value=0, max_value=100)
+        source = serializers.CharField(max_length=100)
+        observed_at = serializers.DateTimeField(validators=[_not_in_future])
+
+        def validate(self, data):
+            if not data.get("account_id") and not data.get("domain"):
+                raise serializers.ValidationError("Give the account's id or domain.")
+            return data
+
+    def post(self, request):
+        items = request.data if isinstance(request.data, list) else None
+        if items is None or not 1 <= len(items) <= MAX_BATCH:
+            return Response({"detail": f"Send a JSON list of 1 to {MAX_BATCH} signals."}, status=400)
+        serializer = self.InputSerializer(data=items, many=True)
+        if not serializer.is_valid():
+            return Response(
+                {"detail": "Nothing was stored; fix these signals.", "errors": _indexed(serializer.errors)}, status=400
+            )
+        signals = serializer.validated_data
+        by_domain = dict(
+            Account.objects.filter(domain__in={s["domain"].lower() for s in signals if s.get("domain")}).values_list(
+                "domain", "pk"
+            )
+        )
+        known = set(
+            Account.objects.filter(pk__in={s["account_id"] for s in signals if s.get("account_id")}).values_list(
+                "pk", flat=True
+            )
+        )
+        lead_accounts = dict(
+            Lead.objects.filter(pk__in={s["lead_id"] for s in signals if s.get("lead_id")}).values_list(
+                "pk", "account_id"
+            )
+        )
+        errors, rows = {}, []
+        for index, s in enumerate(signals):
+            account_id = s.get("account_id") or by_domain.get((s.get("domain") or "").lower())
+            if account_id is None or (s.get("account_id") and account_id not in known):
+                errors[index] = {"account": ["No such account."]}
+                continue
+            if s.get("lead_id") and lead_accounts.get(s["lead_id"]) != account_id:
+                errors[index] = {"lead_id": [f"Lead {s['lead_id']} does not belong to that account."]}
+                continue
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "lead_id": s.get("lead_id"),
+                    "topic": s["topic"],
+                    "surge_score": s["surge_score"],
+                    "source": s["source"],
+                    "observed_at": s["observed_at"],
+                }
+            )
+        if errors:
+            return Response({"detail": "Nothing was stored; fix these signals.", "errors": errors}, status=400)
+        with transaction.atomic():
+            lead_ids = signals_record(signals=rows)
+            transaction.on_commit(lambda: _rescore_later(lead_ids))
+        return Response({"stored": len(rows), "leads": len(lead_ids)}, status=status.HTTP_202_ACCEPTED)
+
+
+def _indexed(errors) -> dict:
+    """Errors by item index (DRF gives a dict of the bad items, older versions a list with empty entries)."""
+    if isinstance(errors, dict):
+        return dict(errors)
+    return {index: error for index, error in enumerate(errors) if error}
+
+
+RESCORE_BATCH = 1000
+
+
+def _rescore_later(lead_ids: list[int]) -> None:
+    from scoring.tasks import rescore_leads
+
+    for start in range(0, len(lead_ids), RESCORE_BATCH):
+        rescore_leads.delay(lead_ids[start : start + RESCORE_BATCH])

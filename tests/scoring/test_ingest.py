@@ -1,0 +1,96 @@
+"""Event and intent-signal ingestion: whole batches validated, stored, folded and re-scored within the request's
+commit (eager Celery here; tests/integration proves it with a real worker)."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from leadops.models import IntentSignal, Lead, LeadEvent
+from tests.factories import AccountFactory, LeadFactory
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def api(client, marketer):
+    client.force_login(marketer)
+    return client
+
+
+def _post(api, name, payload):
+    return api.post(reverse(name), payload, content_type="application/json")
+
+
+def test_a_demo_request_rescores_its_lead(api, active_version, django_capture_on_commit_callbacks):
+    lead = LeadFactory(account=AccountFactory(industry="Software", employees=500, annual_revenue=50_000_000))
+    just_now = dt.datetime.now(dt.UTC).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(api, "api_event_ingest", [
+            {"email": lead.email.upper(), "kind": "demo_request", "occurred_at": just_now},
+            {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T09:58:00+01:00",
+             "properties": {"path": "/product/scoring"}},
+        ])
+    assert response.status_code == 202, response.json()
+    assert response.json() == {"stored": 2, "leads": 1}
+    lead.refresh_from_db()
+    assert lead.score_buying == 50 and lead.score_version == active_version  # fresh: no decay yet
+    assert lead.scored_at is not None
+
+
+def test_a_bad_batch_stores_nothing_and_names_every_bad_item(api, active_version):
+    lead = LeadFactory()
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    response = _post(api, "api_event_ingest", [
+        {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
+        {"lead_id": lead.pk, "kind": "telepathy", "occurred_at": "2026-11-20T10:00:00Z"},
+        {"lead_id": lead.pk, "kind": "page_view", "occurred_at": future},
+        {"lead_id": 999999, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
+    ])
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body["errors"]) == {"1", "2"}  # unknown lead is checked once the items themselves are valid
+    assert "telepathy" in str(body["errors"]["1"]) and "future" in str(body["errors"]["2"])
+    assert LeadEvent.objects.count() == 0
+    response = _post(api, "api_event_ingest", [
+        {"lead_id": 999999, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"}])
+    assert response.status_code == 400 and "No lead with id 999999" in str(response.json()["errors"])
+
+
+@pytest.mark.parametrize("payload", [{}, [], "x", [{"kind": "page_view"}] * 5001])
+def test_malformed_batches_are_refused(api, payload):
+    assert _post(api, "api_event_ingest", payload).status_code == 400
+
+
+def test_an_intent_surge_on_the_account_reaches_its_leads(api, active_version, django_capture_on_commit_callbacks):
+    account = AccountFactory(domain="surging.example")
+    leads = LeadFactory.create_batch(2, account=account)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(api, "api_signal_ingest", [
+            {"domain": "Surging.example", "topic": "lead scoring", "surge_score": 82, "source": "Bombora",
+             "observed_at": dt.datetime.now(dt.UTC).isoformat()}])
+    assert response.status_code == 202, response.json()
+    assert IntentSignal.objects.count() == 1
+    for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
+        assert lead.score_intent == 100  # 60 (surge 70+) + 25 (50+) + 25 (our topic), capped at 100
+
+
+def test_a_signal_for_a_lead_of_another_account_is_refused(api):
+    lead = LeadFactory()
+    other = AccountFactory()
+    response = _post(api, "api_signal_ingest", [
+        {"account_id": other.pk, "lead_id": lead.pk, "topic": "crm", "surge_score": 50, "source": "G2",
+         "observed_at": "2026-11-01T00:00:00Z"}])
+    assert response.status_code == 400 and "does not belong" in str(response.json())
+    assert IntentSignal.objects.count() == 0
+
+
+@pytest.mark.parametrize(("role", "status"), [("sdr", 403), ("manager", 403), ("outsider", 403), ("admin", 400),
+                                              ("marketer", 400)])
+def test_who_may_send_events(client, cast, role, status):
+    client.force_login(cast[role])
+    assert client.post(reverse("api_event_ingest"), [], content_type="application/json").status_code == status
+
+
+def test_anonymous_gets_401(client):
+    assert client.post(reverse("api_event_ingest"), [], content_type="application/json").status_code == 401
