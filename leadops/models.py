@@ -183,8 +183,15 @@ class Lead(models.Model):
         ],
     )
     scored_at = models.DateTimeField(null=True, blank=True)
+    # No index: re-scoring rewrites this on every lead, and without an index PostgreSQL can do it as a HOT update
+    # (no index maintenance) whenever the score itself did not change.
     score_version = models.ForeignKey(
-        "scoring.ScoringModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "scoring.ScoringModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     # Stage timestamps: the KPIs and SLA clocks are computed from these.

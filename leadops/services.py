@@ -79,7 +79,9 @@ def lead_transition(
     actor = as_actor(by)
     at = at or timezone.now()
     with transaction.atomic():
-        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        # NO KEY UPDATE: events and activities being inserted for this lead (their foreign-key checks take KEY
+        # SHARE locks) must not wait for a stage change.
+        current = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
         if expected_from is not None and current.stage != expected_from:
             raise IllegalTransition(
                 f"This lead moved to {rules.Stage.LABELS[current.stage]} in the meantime; reload it and try again."
@@ -155,7 +157,12 @@ def lead_transition_bulk(
         chunk = ids[start : start + chunk_size]
         with transaction.atomic():
             # Lock in id order so two bulk callers cannot deadlock each other.
-            rows = list(Lead.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", "stage"))
+            rows = list(
+                Lead.objects.select_for_update(no_key=True)
+                .filter(pk__in=chunk)
+                .order_by("pk")
+                .values_list("pk", "stage")
+            )
             movable = [(pk, stage) for pk, stage in rows if stage in sources]
             for _pk, stage in rows:
                 if stage not in sources:

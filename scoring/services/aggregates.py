@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from leadops.db import bulk_update_rows
 from leadops.models import IntentSignal, Lead, LeadEvent
 from scoring import rules as engine
 from scoring.models import LeadAggregate, ScoringModelVersion, VersionStatus
@@ -81,7 +82,10 @@ def aggregates_locked(lead_ids) -> dict[int, LeadAggregate]:
     """The aggregates of these leads, created when missing, locked for update until the transaction ends."""
     ids = sorted(set(lead_ids))
     LeadAggregate.objects.bulk_create([LeadAggregate(lead_id=i) for i in ids], ignore_conflicts=True)
-    return {a.lead_id: a for a in LeadAggregate.objects.select_for_update().filter(lead_id__in=ids).order_by("pk")}
+    return {
+        a.lead_id: a
+        for a in LeadAggregate.objects.select_for_update(no_key=True).filter(lead_id__in=ids).order_by("pk")
+    }
 
 
 def events_record(*, events: list[dict]) -> list[int]:
@@ -110,9 +114,7 @@ def events_record(*, events: list[dict]) -> list[int]:
         )
         for lead_id, lead_events in by_lead.items():
             fold_events(aggregates[lead_id], lead_events, behaviour_rules)
-        LeadAggregate.objects.bulk_update(
-            list(aggregates.values()), ["behaviour", "as_of", "last_event_at", "updated_at"], batch_size=500
-        )
+        bulk_update_rows(LeadAggregate, aggregates.values(), ["behaviour", "as_of", "last_event_at", "updated_at"])
     return sorted(by_lead)
 
 
@@ -134,7 +136,7 @@ def signals_record(*, signals: list[dict]) -> list[int]:
         aggregates = aggregates_locked(by_lead)
         for lead_id, lead_signals in by_lead.items():
             fold_signals(aggregates[lead_id], lead_signals, intent_rules)
-        LeadAggregate.objects.bulk_update(list(aggregates.values()), ["intent", "updated_at"], batch_size=500)
+        bulk_update_rows(LeadAggregate, aggregates.values(), ["intent", "updated_at"])
     return sorted(by_lead)
 
 
@@ -161,8 +163,8 @@ def aggregates_rebuild(*, lead_ids, behaviour_rules, intent_rules) -> None:
             aggregate.behaviour, aggregate.intent, aggregate.as_of, aggregate.last_event_at = {}, {}, 0.0, None
             fold_events(aggregate, events.get(lead_id, []), behaviour_rules)
             fold_signals(aggregate, signals.get(lead_id, []), intent_rules)
-        LeadAggregate.objects.bulk_update(
-            list(aggregates.values()), ["behaviour", "intent", "as_of", "last_event_at", "updated_at"], batch_size=500
+        bulk_update_rows(
+            LeadAggregate, aggregates.values(), ["behaviour", "intent", "as_of", "last_event_at", "updated_at"]
         )
 
 

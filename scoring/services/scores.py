@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from leadops.db import bulk_update_rows
 from leadops.models import Lead
 from leadops.rules import Stage
 from leadops.services import lead_transition_bulk
@@ -89,7 +90,7 @@ def leads_rescore(
     model = model or engine_model(version)
     ids = sorted(set(lead_ids))
     with transaction.atomic():
-        leads = list(Lead.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        leads = list(Lead.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
         facts = facts_for_leads(ids)
         for lead in leads:
             result = engine.score_lead(facts[lead.pk], model, now=now)
@@ -102,7 +103,7 @@ def leads_rescore(
             lead.temperature = result.temperature
             lead.scored_at = now
             lead.score_version = version
-        Lead.objects.bulk_update(leads, SCORE_FIELDS, batch_size=500)
+        bulk_update_rows(Lead, leads, SCORE_FIELDS)
         outcome = apply_stage_moves(version=version, model=model, leads=Q(pk__in=ids), now=now)
     outcome.scored = len(leads)
     return outcome
