@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -31,6 +32,16 @@ class CanIngest(BasePermission):
         return request.user.is_authenticated and request.user.has_perm("leadops.ingest_events")
 
 
+class IngestOutputSerializer(serializers.Serializer):
+    stored = serializers.IntegerField(help_text="Items stored.")
+    leads = serializers.IntegerField(help_text="Leads queued for re-scoring.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="Problems by the index of the item in the batch.")
+
+
 def _not_in_future(value):
     if value > timezone.now() + FUTURE_TOLERANCE:
         raise serializers.ValidationError("lies in the future; send the time the event happened, with its time zone.")
@@ -43,6 +54,7 @@ class EventIngestApi(APIView):
 
     permission_classes = [CanIngest]
 
+    @extend_schema_serializer(component_name="EventInput")
     class InputSerializer(serializers.Serializer):
         lead_id = serializers.IntegerField(required=False, min_value=1)
         email = serializers.EmailField(required=False)
@@ -55,6 +67,7 @@ class EventIngestApi(APIView):
                 raise serializers.ValidationError("Give the lead's id or e-mail.")
             return data
 
+    @extend_schema(request=InputSerializer(many=True), responses={202: IngestOutputSerializer, 400: ErrorSerializer})
     def post(self, request):
         items = request.data if isinstance(request.data, list) else None
         if items is None or not 1 <= len(items) <= MAX_BATCH:
@@ -92,6 +105,7 @@ class SignalIngestApi(APIView):
 
     permission_classes = [CanIngest]
 
+    @extend_schema_serializer(component_name="IntentSignalInput")
     class InputSerializer(serializers.Serializer):
         account_id = serializers.IntegerField(required=False, min_value=1)
         domain = serializers.CharField(required=False, max_length=255)
@@ -106,6 +120,7 @@ class SignalIngestApi(APIView):
                 raise serializers.ValidationError("Give the account's id or domain.")
             return data
 
+    @extend_schema(request=InputSerializer(many=True), responses={202: IngestOutputSerializer, 400: ErrorSerializer})
     def post(self, request):
         items = request.data if isinstance(request.data, list) else None
         if items is None or not 1 <= len(items) <= MAX_BATCH:
