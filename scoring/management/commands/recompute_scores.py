@@ -7,8 +7,11 @@ same scores), and a chunk is never scored twice.
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from leadops.models import Lead
 from scoring.models import RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
-from scoring.services import runs
+from scoring.services import aggregates, runs
+
+REBUILD_CHUNK = 2000
 
 
 class Command(BaseCommand):
@@ -18,13 +21,27 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=runs.CHUNK_SIZE)
         parser.add_argument("--resume", action="store_true", help="Continue the last unfinished run.")
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--rebuild-aggregates",
+            action="store_true",
+            help="First recompute every lead's behaviour and intent aggregates from the stored events and signals "
+            "(after a bulk load that bypassed the ingestion API, such as seed_demo).",
+        )
+        parser.add_argument(
+            "--if-unscored", action="store_true", help="Do nothing unless some lead has never been scored."
+        )
 
-    def handle(self, *args, chunk_size, resume, quiet, **options):
+    def handle(self, *args, chunk_size, resume, quiet, rebuild_aggregates, if_unscored, **options):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
         version = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).select_related("model").first()
         if version is None:
             raise CommandError("No active scoring version: approve one first.")
+        if if_unscored and not Lead.objects.filter(score_version__isnull=True).exists():
+            self.stdout.write(f"Every lead is scored ({version.label} is active); nothing to do.")
+            return
+        if rebuild_aggregates:
+            self._rebuild_aggregates(quiet)
         if resume:
             run = RescoreRun.objects.filter(version=version, finished_at__isnull=True).order_by("-started_at").first()
             if run is None:
@@ -43,3 +60,10 @@ class Command(BaseCommand):
             f"Scored {scored:,} leads with {version.label} as of {run.as_of:%Y-%m-%d %H:%M:%S %Z} "
             f"({run.chunks_total} chunks{'' if run.finished_at else ', unfinished'})."
         )
+
+    def _rebuild_aggregates(self, quiet: bool) -> None:
+        behaviour_rules, intent_rules = aggregates.rules_in_play()
+        ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))
+        chunks = [ids[start : start + REBUILD_CHUNK] for start in range(0, len(ids), REBUILD_CHUNK)]
+        for chunk in tqdm(chunks, desc="Rebuilding aggregates", unit="chunk", disable=quiet):
+            aggregates.aggregates_rebuild(lead_ids=chunk, behaviour_rules=behaviour_rules, intent_rules=intent_rules)
