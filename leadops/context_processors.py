@@ -2,10 +2,13 @@ from django.urls import reverse
 
 from leadops import roles
 
-# (label, url name, permission needed or None for every signed-in user)
+# (label, url name, permission needed or None for every signed-in user; a tuple means any one of them)
 NAVIGATION = [
     ("Home", "home", None),
     ("Leads", "lead_list", "leadops.view_lead"),
+    ("Scoring", "scoring:version_list", ("leadops.edit_scoring_rules", "leadops.approve_scoring_rules")),
+    ("Approvals", "scoring:approval_inbox", "leadops.approve_scoring_rules"),
+    ("Borderline", "scoring:borderline_queue", "leadops.review_borderline"),
     ("Import", "lead_import", "leadops.import_leads"),
     ("Audit log", "audit_log", "leadops.view_audit_log"),
 ]
@@ -19,10 +22,10 @@ def navigation(request):
         {
             "label": label,
             "url": reverse(name),
-            "active": request.resolver_match is not None and request.resolver_match.url_name == name,
+            "active": request.resolver_match is not None and request.resolver_match.view_name == name,
         }
         for label, name, perm in NAVIGATION
-        if perm is None or user.has_perm(perm)
+        if perm is None or any(user.has_perm(p) for p in ((perm,) if isinstance(perm, str) else perm))
     ]
     role = roles.primary_role(user)
     return {"nav_items": items, "user_role": role, "user_role_label": roles.ROLE_LABELS.get(role, "No role")}

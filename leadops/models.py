@@ -115,6 +115,11 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def segment_label(self) -> str:
+        # A generated column gets no get_segment_display(); the label comes from the same choices.
+        return Segment.LABELS.get(self.segment, Segment.LABELS[Segment.SMB])
+
 
 class LeadSource:
     CHOICES = [

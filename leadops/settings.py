@@ -167,6 +167,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Broadcast (worker control) messages; by default kombu writes them to ./control of the current directory.
         "control_folder": str(CELERY_DIR / "control"),
         "store_processed": False,
+        # Poll twice a second: tasks start sooner and the demo worker stops well inside honcho's grace period.
+        "polling_interval": 0.5,
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_SERIALIZER = "json"

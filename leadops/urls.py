@@ -14,6 +14,8 @@ urlpatterns = [
     path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
     path("leads/import/", import_views.lead_import, name="lead_import"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("scoring/", include("scoring.urls")),
+    path("api/scoring/", include("scoring.api_urls")),
     path("api/", include("leadops.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),

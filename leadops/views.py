@@ -14,6 +14,7 @@ from leadops import roles, selectors
 from leadops.models import AuditEntry, Lead, LeadSource
 from leadops.permissions import require_perm
 from leadops.rules import Stage
+from scoring.selectors import lead_score_explanation
 
 FUNNEL_STAGES = [Stage.LEAD, Stage.MQL, Stage.SQL, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON]
 
@@ -144,6 +145,7 @@ def lead_detail(request, lead_id: int):
             "event_total": lead.events.count(),
             "activities": lead.activities.select_related("rep").order_by("-occurred_at")[:20],
             "opportunities": lead.opportunities.order_by("-created_at"),
+            "explanation": lead_score_explanation(lead=lead),
         },
     )
 

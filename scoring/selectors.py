@@ -69,13 +69,20 @@ def approval_inbox(*, user) -> QuerySet[ScoringModelVersion]:
 
 
 def borderline_queue(*, user) -> QuerySet[BorderlineReview]:
-    """Open borderline reviews of the leads this manager can see."""
+    """Open borderline reviews of the leads this manager can see, and of leads nobody owns yet.
+
+    MQLs get an owner only when they are routed as SQLs, so most borderline leads have none; every manager sees
+    those, otherwise they would wait for nobody.
+    """
+    from django.db.models import Q
+
     from leadops.selectors import lead_list
 
     if not user.has_perm("leadops.review_borderline"):
         return BorderlineReview.objects.none()
+    visible = Q(lead__in=lead_list(user=user)) | Q(lead__owner__isnull=True)
     return (
-        BorderlineReview.objects.filter(status=BorderlineReview.Status.OPEN, lead__in=lead_list(user=user))
+        BorderlineReview.objects.filter(visible, status=BorderlineReview.Status.OPEN)
         .select_related("lead__account", "lead__owner", "version")
         .order_by("opened_at")
     )

@@ -1,8 +1,10 @@
 """The cast every test can call on: two SDRs, an AE, a manager of their team, a marketer, an admin, an outsider."""
 
+import importlib
 import os
 
 import pytest
+from django.db import connections
 
 from leadops import roles
 from tests.factories import PASSWORD, RepProfileFactory, TeamFactory, UserFactory
@@ -76,3 +78,48 @@ def cast(sdr, other_sdr, ae, manager, marketer, admin_user, outsider):
         "admin": admin_user,
         "outsider": outsider,
     }
+
+
+# --- rows the migrations create ----------------------------------------------------------------------------------
+#
+# Django empties every table after a transactional test (live server, worker processes, real concurrency), which
+# also removes what the data migrations made: the role groups and the default scoring model. They are put back after
+# each such test, so the next test in the same process finds the database as migrate left it.
+
+_RESTORE_AFTER = pytest.StashKey[object]()
+
+
+def restore_migration_data() -> None:
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    create_permissions(apps.get_app_config("leadops"), verbosity=0)
+    importlib.import_module("leadops.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("leadops.migrations.0005_ingest_permission").grant(apps, None)
+    importlib.import_module("scoring.migrations.0002_default_model").install(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _restore_migration_data_after_flush(request, django_db_blocker):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.node.stash[_RESTORE_AFTER] = django_db_blocker
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # pytest-django flushes the tables when the test's fixtures are torn down; this runs after that.
+    try:
+        return (yield)
+    finally:
+        blocker = item.stash.get(_RESTORE_AFTER, None)
+        if blocker is not None and nextitem is not None:
+            with blocker.unblock():
+                try:
+                    restore_migration_data()
+                finally:
+                    # A connection left open here would keep the test database from being dropped at the end.
+                    connections["default"].close()
