@@ -55,6 +55,7 @@ def team_rep_summary(*, manager) -> list[dict]:
     User = get_user_model()
     reps = (
         User.objects.filter(pk__in=team_member_ids(manager=manager))
+        .exclude(pk=manager.pk)  # a manager who also has a profile in their own team is not one of its reps
         .annotate(
             mql=Count("owned_leads", filter=Q(owned_leads__stage=Stage.MQL)),
             sql=Count("owned_leads", filter=Q(owned_leads__stage=Stage.SQL)),
