@@ -300,13 +300,14 @@ class Ingestor:
         self.done = threading.Event()
         self.post_seconds: list[float] = []
 
-    def post(self, batch_size: int) -> None:
-        leads = self.random.sample(range(self.lo, self.hi + 1), batch_size)
+    def post(self, batch_size: int, rng: random.Random | None = None) -> None:
+        rng = rng or self.random
+        leads = rng.sample(range(self.lo, self.hi + 1), batch_size)
         now = datetime.now(UTC)
         payload = [
             {
                 "lead_id": lead_id,
-                "kind": self.random.choice(["page_view", "email_click", "demo_request"]),
+                "kind": rng.choice(["page_view", "email_click", "demo_request"]),
                 "occurred_at": now.isoformat(),
                 "properties": {"path": "/product"},
             }
@@ -341,7 +342,8 @@ class Ingestor:
         connections.close_all()
 
 
-def ingest_throughput(lead_lo: int, lead_hi: int, events: int, batch: int) -> float:
+def ingest_throughput(lead_lo: int, lead_hi: int, events: int, batch: int, clients: int) -> float:
+    """As fast as `clients` concurrent feeds can post (a deployment has several web workers taking batches)."""
     ingestor = Ingestor(lead_lo, lead_hi)
     watcher = threading.Thread(target=ingestor.watch)
     watcher.start()
@@ -353,14 +355,27 @@ def ingest_throughput(lead_lo: int, lead_hi: int, events: int, batch: int) -> fl
         profiler = cProfile.Profile()
         profiler.runcall(ingestor.post, batch)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    for _ in range(events // batch):
-        ingestor.post(batch)
+
+    def feed(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(events // batch // clients):
+            ingestor.post(batch, rng)
+        connections.close_all()
+
+    feeds = [threading.Thread(target=feed, args=(seed,)) for seed in range(clients)]
+    for thread in feeds:
+        thread.start()
+    for thread in feeds:
+        thread.join()
     posted = time.time() - start
     ingestor.done.set()
     watcher.join()
     seconds = time.time() - start
-    say(f"  {events:,} events ingested and re-scored in {seconds:.2f} s (all posted after {posted:.2f} s, "
-        f"{sum(ingestor.post_seconds) / len(ingestor.post_seconds) * 1000:.0f} ms per batch of {batch})")
+    say(
+        f"  {events:,} events ingested and re-scored in {seconds:.2f} s (all posted after {posted:.2f} s, "
+        f"{sum(ingestor.post_seconds) / len(ingestor.post_seconds) * 1000:.0f} ms per batch of {batch}, "
+        f"{clients} concurrent feeds)"
+    )
     return events / seconds
 
 
@@ -392,6 +407,7 @@ def main() -> None:
     parser.add_argument("--orm-sample", type=int, default=2000)
     parser.add_argument("--ingest-events", type=int, default=30_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--feeds", type=int, default=2, help="Concurrent clients posting event batches.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("The benchmark runs on PostgreSQL (make bench starts one).")
@@ -434,7 +450,9 @@ def main() -> None:
         results["orm_loop_extrapolated_s"] = orm_loop(version, args.orm_sample, args.leads)
         say(f"  (c) per-lead ORM loop, extrapolated: {results['orm_loop_extrapolated_s']:.1f} s")
         say("Incremental path: ingestion API -> aggregates -> real worker re-scores")
-        results["ingest_rescored_events_per_s"] = ingest_throughput(lead_lo, lead_hi, args.ingest_events, 500)
+        results["ingest_rescored_events_per_s"] = ingest_throughput(
+            lead_lo, lead_hi, args.ingest_events, 500, clients=args.feeds
+        )
         results["event_to_score_p95_s"] = ingest_latency(lead_lo, lead_hi, rate=2000, seconds=10, batch=200)
     finally:
         worker.terminate()
