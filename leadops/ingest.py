@@ -69,15 +69,9 @@ class EventIngestApi(APIView):
 
     @extend_schema(request=InputSerializer(many=True), responses={202: IngestOutputSerializer, 400: ErrorSerializer})
     def post(self, request):
-        items = request.data if isinstance(request.data, list) else None
-        if items is None or not 1 <= len(items) <= MAX_BATCH:
-            return Response({"detail": f"Send a JSON list of 1 to {MAX_BATCH} events."}, status=400)
-        serializer = self.InputSerializer(data=items, many=True)
-        if not serializer.is_valid():
-            return Response(
-                {"detail": "Nothing was stored; fix these events.", "errors": _indexed(serializer.errors)}, status=400
-            )
-        events = serializer.validated_data
+        events, refusal = _valid_batch(request, self.InputSerializer, "events")
+        if refusal is not None:
+            return refusal
         emails = {e["email"].lower() for e in events if not e.get("lead_id")}
         ids_by_email = dict(Lead.objects.filter(email__in=emails).values_list("email", "pk"))
         wanted_ids = {e["lead_id"] for e in events if e.get("lead_id")}
@@ -122,15 +116,9 @@ class SignalIngestApi(APIView):
 
     @extend_schema(request=InputSerializer(many=True), responses={202: IngestOutputSerializer, 400: ErrorSerializer})
     def post(self, request):
-        items = request.data if isinstance(request.data, list) else None
-        if items is None or not 1 <= len(items) <= MAX_BATCH:
-            return Response({"detail": f"Send a JSON list of 1 to {MAX_BATCH} signals."}, status=400)
-        serializer = self.InputSerializer(data=items, many=True)
-        if not serializer.is_valid():
-            return Response(
-                {"detail": "Nothing was stored; fix these signals.", "errors": _indexed(serializer.errors)}, status=400
-            )
-        signals = serializer.validated_data
+        signals, refusal = _valid_batch(request, self.InputSerializer, "signals")
+        if refusal is not None:
+            return refusal
         by_domain = dict(
             Account.objects.filter(domain__in={s["domain"].lower() for s in signals if s.get("domain")}).values_list(
                 "domain", "pk"
@@ -171,6 +159,18 @@ class SignalIngestApi(APIView):
             lead_ids = signals_record(signals=rows)
             transaction.on_commit(lambda: _rescore_later(lead_ids))
         return Response({"stored": len(rows), "leads": len(lead_ids)}, status=status.HTTP_202_ACCEPTED)
+
+
+def _valid_batch(request, serializer_class, noun: str):
+    """The validated items of a batch, or the 400 answer that says what is wrong with it (nothing is stored)."""
+    items = request.data if isinstance(request.data, list) else None
+    if items is None or not 1 <= len(items) <= MAX_BATCH:
+        return None, Response({"detail": f"Send a JSON list of 1 to {MAX_BATCH} {noun}."}, status=400)
+    serializer = serializer_class(data=items, many=True)
+    if not serializer.is_valid():
+        errors = _indexed(serializer.errors)
+        return None, Response({"detail": f"Nothing was stored; fix these {noun}.", "errors": errors}, status=400)
+    return serializer.validated_data, None
 
 
 def _indexed(errors) -> dict:

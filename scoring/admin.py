@@ -14,7 +14,9 @@ from scoring.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
+    """Support may look; changes go through the services, which validate and audit them."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -23,6 +25,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
 
 
 @admin.register(ScoringModel)
@@ -30,19 +36,10 @@ class ScoringModelAdmin(admin.ModelAdmin):
     list_display = ["name", "description"]
 
 
-class ScoringRuleInline(admin.TabularInline):
+class ScoringRuleInline(ReadOnly, admin.TabularInline):
     model = ScoringRule
     extra = 0
     fields = ["position", "key", "name", "kind", "pillar", "points", "field", "operator", "value", "event_kind"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ScoringModelVersion)

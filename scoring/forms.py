@@ -19,7 +19,7 @@ from leadops.models import EventKind, Lead, LeadSource
 from leadops.rules import Department, Segment, Seniority
 from scoring import rules as engine
 from scoring.models import Pillar, RuleKind, ScoringRule
-from scoring.services.governance import EVENT_KINDS, RULE_FIELDS
+from scoring.services.governance import EVENT_KINDS, RULE_FIELDS, VERSION_FIELDS
 
 OPERATOR_LABELS = {
     "equals": "equals",
@@ -179,16 +179,9 @@ class VersionSettingsForm(ServiceErrorsMixin, forms.Form):
     @staticmethod
     def initial_for(version) -> dict:
         initial = {f"weight_{p}": int(getattr(version, f"weight_{p}") * 100) for p in engine.PILLARS}
-        for name in (
-            "mql_cutoff",
-            "sql_cutoff_smb",
-            "sql_cutoff_mid_market",
-            "sql_cutoff_enterprise",
-            "hot_above",
-            "warm_from",
-            "borderline_band",
-        ):
-            initial[name] = getattr(version, name)
+        for name in VERSION_FIELDS:
+            if not name.startswith("weight_"):
+                initial[name] = getattr(version, name)
         return initial
 
     @property
