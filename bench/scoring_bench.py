@@ -379,25 +379,30 @@ def ingest_throughput(lead_lo: int, lead_hi: int, events: int, batch: int, clien
     return events / seconds
 
 
-def ingest_latency(lead_lo: int, lead_hi: int, rate: int, seconds: int, batch: int) -> float:
+def ingest_latency(lead_lo: int, lead_hi: int, rate: int, seconds: int, batch: int) -> tuple[float, float]:
+    """p95 from an event's arrival to its lead's readable new score, posting at `rate` events/s when the feed can
+    keep up; returns it with the rate actually achieved (the feed falls behind when a post takes longer than the
+    interval, and the figure must say so)."""
     ingestor = Ingestor(lead_lo, lead_hi)
     watcher = threading.Thread(target=ingestor.watch)
     watcher.start()
     interval = batch / rate
-    next_at = time.time()
-    for _ in range(int(rate * seconds / batch)):
+    batches = int(rate * seconds / batch)
+    start = next_at = time.time()
+    for _ in range(batches):
         ingestor.post(batch)
         next_at += interval
         time.sleep(max(0.0, next_at - time.time()))
+    achieved = batches * batch / (time.time() - start)
     ingestor.done.set()
     watcher.join()
     latencies = sorted(ingestor.latencies)
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     say(
-        f"  {len(latencies):,} leads at {rate:,} events/s: median {latencies[len(latencies) // 2]:.2f} s, "
-        f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s"
+        f"  {len(latencies):,} leads, aiming at {rate:,} events/s, achieved {achieved:,.0f}/s: "
+        f"median {latencies[len(latencies) // 2]:.2f} s, p95 {p95:.2f} s, max {latencies[-1]:.2f} s"
     )
-    return p95
+    return p95, achieved
 
 
 def main() -> None:
@@ -407,7 +412,8 @@ def main() -> None:
     parser.add_argument("--orm-sample", type=int, default=2000)
     parser.add_argument("--ingest-events", type=int, default=30_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--feeds", type=int, default=2, help="Concurrent clients posting event batches.")
+    parser.add_argument("--feeds", type=int, default=1, help="Concurrent clients posting event batches.")
+    parser.add_argument("--ingest-batch", type=int, default=200, help="Events per posted batch.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("The benchmark runs on PostgreSQL (make bench starts one).")
@@ -451,9 +457,11 @@ def main() -> None:
         say(f"  (c) per-lead ORM loop, extrapolated: {results['orm_loop_extrapolated_s']:.1f} s")
         say("Incremental path: ingestion API -> aggregates -> real worker re-scores")
         results["ingest_rescored_events_per_s"] = ingest_throughput(
-            lead_lo, lead_hi, args.ingest_events, 500, clients=args.feeds
+            lead_lo, lead_hi, args.ingest_events, args.ingest_batch, clients=args.feeds
         )
-        results["event_to_score_p95_s"] = ingest_latency(lead_lo, lead_hi, rate=2000, seconds=10, batch=200)
+        results["event_to_score_p95_s"], results["event_to_score_rate_achieved_per_s"] = ingest_latency(
+            lead_lo, lead_hi, rate=2000, seconds=10, batch=200
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -473,7 +481,11 @@ def main() -> None:
             f"{results['orm_loop_vs_rescore_ratio']:.0f}x (b), target >= 50x",
         ),
         ("events ingested and re-scored", f"{results['ingest_rescored_events_per_s']:,.0f} /s", "target >= 2,000/s"),
-        ("event to readable score, p95", f"{results['event_to_score_p95_s']:.2f} s", "target < 5 s"),
+        (
+            "event to readable score, p95",
+            f"{results['event_to_score_p95_s']:.2f} s",
+            f"target < 5 s (at {results['event_to_score_rate_achieved_per_s']:,.0f} events/s)",
+        ),
     ]
     say(
         f"\nScoring benchmark: {args.leads:,} leads, {results['events']:,} events, PostgreSQL, "
