@@ -27,7 +27,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SDR: ["work_lead_queue", "accept_sql", "view_lead"],
     AE: ["work_lead_queue", "accept_sql", "log_discovery_call", "view_lead"],
     MARKETING: [
-        "edit_scoring_rules", "view_all_leads", "view_scorecards", "view_lead", "import_leads", "ingest_events",
+        "edit_scoring_rules",
+        "view_all_leads",
+        "view_scorecards",
+        "view_lead",
+        "import_leads",
+        "ingest_events",
     ],
     MANAGER: [
         "approve_scoring_rules",

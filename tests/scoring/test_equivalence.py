@@ -41,82 +41,127 @@ keys = iter(range(10**9))
 def _condition():
     text = st.sampled_from(sorted(TEXT_VALUES)).flatmap(
         lambda field: st.one_of(
-            st.tuples(st.just(field), st.sampled_from(["equals", "not_equals", "contains"]),
-                      st.sampled_from(TEXT_VALUES[field] or ["x"]).filter(bool)),
-            st.tuples(st.just(field), st.sampled_from(["in", "not_in"]),
-                      st.lists(st.sampled_from([v for v in TEXT_VALUES[field] if v]), min_size=1, max_size=3)),
+            st.tuples(
+                st.just(field),
+                st.sampled_from(["equals", "not_equals", "contains"]),
+                st.sampled_from(TEXT_VALUES[field] or ["x"]).filter(bool),
+            ),
+            st.tuples(
+                st.just(field),
+                st.sampled_from(["in", "not_in"]),
+                st.lists(st.sampled_from([v for v in TEXT_VALUES[field] if v]), min_size=1, max_size=3),
+            ),
             st.tuples(st.just(field), st.sampled_from(["is_empty", "is_not_empty"]), st.none()),
         )
     )
     number = st.sampled_from(["account.employees", "account.annual_revenue"]).flatmap(
         lambda field: st.one_of(
-            st.tuples(st.just(field), st.sampled_from(["equals", "not_equals", "at_least", "at_most"]),
-                      st.sampled_from(NUMBER_VALUES)),
-            st.tuples(st.just(field), st.just("between"),
-                      st.lists(st.sampled_from(NUMBER_VALUES), min_size=2, max_size=2).map(sorted)),
+            st.tuples(
+                st.just(field),
+                st.sampled_from(["equals", "not_equals", "at_least", "at_most"]),
+                st.sampled_from(NUMBER_VALUES),
+            ),
+            st.tuples(
+                st.just(field),
+                st.just("between"),
+                st.lists(st.sampled_from(NUMBER_VALUES), min_size=2, max_size=2).map(sorted),
+            ),
             st.tuples(st.just(field), st.sampled_from(["is_empty", "is_not_empty"]), st.none()),
         )
     )
-    boolean = st.tuples(st.sampled_from(["lead.personal_email", "lead.email_consent", "lead.unsubscribed"]),
-                        st.sampled_from(["is_true", "is_false"]), st.none())
+    boolean = st.tuples(
+        st.sampled_from(["lead.personal_email", "lead.email_consent", "lead.unsubscribed"]),
+        st.sampled_from(["is_true", "is_false"]),
+        st.none(),
+    )
     return st.one_of(text, number, boolean).map(lambda t: engine.Condition(*t))
 
 
 pillars = st.sampled_from(engine.PILLARS)
 points = st.integers(-40, 60).map(float) | st.sampled_from([12.5, 7.25, -3.5])
 
-attribute_rules = st.builds(lambda c, p, pts: engine.AttributeRule(f"r{next(keys)}", "attr", p, c, pts),
-                            _condition(), pillars, points)
+attribute_rules = st.builds(
+    lambda c, p, pts: engine.AttributeRule(f"r{next(keys)}", "attr", p, c, pts), _condition(), pillars, points
+)
 behaviour_rules = st.builds(
     lambda kind, p, pts, cap, half, minc, prop: engine.BehaviourRule(
-        f"r{next(keys)}", "beh", p, kind, pts, cap, half, minc, *(("path", "/pricing") if prop else ("", ""))),
-    st.sampled_from(EVENT_KINDS), pillars, points, st.sampled_from([10.0, 25.0, 50.0, 100.0]),
-    st.sampled_from([None, 7.0, 30.0, 90.5]), st.integers(1, 4), st.booleans(),
+        f"r{next(keys)}", "beh", p, kind, pts, cap, half, minc, *(("path", "/pricing") if prop else ("", ""))
+    ),
+    st.sampled_from(EVENT_KINDS),
+    pillars,
+    points,
+    st.sampled_from([10.0, 25.0, 50.0, 100.0]),
+    st.sampled_from([None, 7.0, 30.0, 90.5]),
+    st.integers(1, 4),
+    st.booleans(),
 )
 intent_rules = st.builds(
     lambda pts, surge, within, topics: engine.IntentRule(f"r{next(keys)}", "int", pts, surge, within, topics),
-    points, st.sampled_from([0, 50, 70, 90]), st.sampled_from([7, 30, 90]),
+    points,
+    st.sampled_from([0, 50, 70, 90]),
+    st.sampled_from([7, 30, 90]),
     st.sampled_from([(), ("crm",), ("crm", "Sales Automation")]),
 )
-inactivity_rules = st.builds(lambda p, days, pts: engine.InactivityRule(f"r{next(keys)}", "idle", p, days, pts),
-                             pillars, st.sampled_from([14, 60, 180]), st.integers(-30, 0).map(float))
+inactivity_rules = st.builds(
+    lambda p, days, pts: engine.InactivityRule(f"r{next(keys)}", "idle", p, days, pts),
+    pillars,
+    st.sampled_from([14, 60, 180]),
+    st.integers(-30, 0).map(float),
+)
 disqualify_rules = st.builds(lambda c: engine.DisqualifyRule(f"r{next(keys)}", "dq", c), _condition())
 
 
 @st.composite
 def models(draw):
-    rules = draw(st.lists(st.one_of(attribute_rules, behaviour_rules, intent_rules, inactivity_rules,
-                                    disqualify_rules), min_size=1, max_size=12))
-    weights = draw(st.sampled_from([
-        {"fit": 0.4, "engagement": 0.3, "intent": 0.2, "buying": 0.1},
-        {"fit": 0.3, "engagement": 0.3, "intent": 0.2, "buying": 0.2},
-        {"fit": 0.45, "engagement": 0.25, "intent": 0.15, "buying": 0.15},
-    ]))
+    rules = draw(
+        st.lists(
+            st.one_of(attribute_rules, behaviour_rules, intent_rules, inactivity_rules, disqualify_rules),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    weights = draw(
+        st.sampled_from(
+            [
+                {"fit": 0.4, "engagement": 0.3, "intent": 0.2, "buying": 0.1},
+                {"fit": 0.3, "engagement": 0.3, "intent": 0.2, "buying": 0.2},
+                {"fit": 0.45, "engagement": 0.25, "intent": 0.15, "buying": 0.15},
+            ]
+        )
+    )
     return engine.Model(weights=weights, thresholds=engine.Thresholds(), rules=rules)
 
 
 lead_rows = st.lists(
-    st.fixed_dictionaries({
-        "title": st.sampled_from(TEXT_VALUES["lead.title"]),
-        "seniority": st.sampled_from(TEXT_VALUES["lead.seniority"]),
-        "country": st.sampled_from(TEXT_VALUES["lead.country"]),
-        "domain": st.sampled_from(TEXT_VALUES["lead.email_domain"]),
-        "consent": st.booleans(),
-        "unsubscribed": st.booleans(),
-        "account": st.one_of(st.none(), st.fixed_dictionaries({
-            "industry": st.sampled_from(TEXT_VALUES["account.industry"]),
-            "country": st.sampled_from(TEXT_VALUES["account.country"]),
-            "region": st.sampled_from(TEXT_VALUES["account.region"]),
-            "employees": st.sampled_from([None, 10, 50, 250, 999, 1000, 20000]),
-            "revenue": st.sampled_from([None, 0, 10_000_000, 50_000_000, 999_999_999.99, 2_000_000_000]),
-        })),
-        "counts": st.lists(st.integers(0, 6), min_size=8, max_size=8),
-        "decayed": st.lists(st.floats(0, 8, allow_nan=False).map(lambda x: round(x, 6)), min_size=8, max_size=8),
-        "age_days": st.floats(0, 400, allow_nan=False),
-        "idle_days": st.one_of(st.none(), st.floats(0, 365, allow_nan=False)),
-        "seen_days": st.lists(st.one_of(st.none(), st.floats(0, 120, allow_nan=False)), min_size=6, max_size=6),
-    }),
-    min_size=1, max_size=10,
+    st.fixed_dictionaries(
+        {
+            "title": st.sampled_from(TEXT_VALUES["lead.title"]),
+            "seniority": st.sampled_from(TEXT_VALUES["lead.seniority"]),
+            "country": st.sampled_from(TEXT_VALUES["lead.country"]),
+            "domain": st.sampled_from(TEXT_VALUES["lead.email_domain"]),
+            "consent": st.booleans(),
+            "unsubscribed": st.booleans(),
+            "account": st.one_of(
+                st.none(),
+                st.fixed_dictionaries(
+                    {
+                        "industry": st.sampled_from(TEXT_VALUES["account.industry"]),
+                        "country": st.sampled_from(TEXT_VALUES["account.country"]),
+                        "region": st.sampled_from(TEXT_VALUES["account.region"]),
+                        "employees": st.sampled_from([None, 10, 50, 250, 999, 1000, 20000]),
+                        "revenue": st.sampled_from([None, 0, 10_000_000, 50_000_000, 999_999_999.99, 2_000_000_000]),
+                    }
+                ),
+            ),
+            "counts": st.lists(st.integers(0, 6), min_size=8, max_size=8),
+            "decayed": st.lists(st.floats(0, 8, allow_nan=False).map(lambda x: round(x, 6)), min_size=8, max_size=8),
+            "age_days": st.floats(0, 400, allow_nan=False),
+            "idle_days": st.one_of(st.none(), st.floats(0, 365, allow_nan=False)),
+            "seen_days": st.lists(st.one_of(st.none(), st.floats(0, 120, allow_nan=False)), min_size=6, max_size=6),
+        }
+    ),
+    min_size=1,
+    max_size=10,
 )
 
 
@@ -129,21 +174,35 @@ def _store(rows, model):
         if row["account"] is not None:
             a = row["account"]
             account = Account.objects.create(
-                name=f"Co {i}", domain=f"co{i}.example", industry=a["industry"], country=a["country"],
-                region=a["region"], employees=a["employees"],
+                name=f"Co {i}",
+                domain=f"co{i}.example",
+                industry=a["industry"],
+                country=a["country"],
+                region=a["region"],
+                employees=a["employees"],
                 annual_revenue=None if a["revenue"] is None else Decimal(str(a["revenue"])),
             )
         lead = Lead.objects.create(
-            email=f"p{i}@{row['domain']}", title=row["title"], seniority=row["seniority"], country=row["country"],
-            email_consent=row["consent"], unsubscribed_at=NOW if row["unsubscribed"] else None, account=account,
-            created_at=NOW, stage_changed_at=NOW,
+            email=f"p{i}@{row['domain']}",
+            title=row["title"],
+            seniority=row["seniority"],
+            country=row["country"],
+            email_consent=row["consent"],
+            unsubscribed_at=NOW if row["unsubscribed"] else None,
+            account=account,
+            created_at=NOW,
+            stage_changed_at=NOW,
         )
         as_of = NOW_TS - row["age_days"] * 86400
         LeadAggregate.objects.create(
-            lead=lead, as_of=as_of,
+            lead=lead,
+            as_of=as_of,
             behaviour={m: [row["counts"][j % 8], row["decayed"][j % 8], as_of] for j, m in enumerate(matchers)},
-            intent={m: NOW_TS - row["seen_days"][j % 6] * 86400 for j, m in enumerate(intents)
-                    if row["seen_days"][j % 6] is not None},
+            intent={
+                m: NOW_TS - row["seen_days"][j % 6] * 86400
+                for j, m in enumerate(intents)
+                if row["seen_days"][j % 6] is not None
+            },
             last_event_at=None if row["idle_days"] is None else NOW - dt.timedelta(days=row["idle_days"]),
         )
         ids.append(lead.pk)
@@ -177,10 +236,12 @@ def test_contributions_add_up_to_the_pillars():
         weights={"fit": 0.4, "engagement": 0.3, "intent": 0.2, "buying": 0.1},
         thresholds=engine.Thresholds(),
         rules=[
-            engine.AttributeRule("rev", "Revenue $10M-$1B", "fit", engine.Condition(
-                "account.annual_revenue", "between", [1e7, 1e9]), 25),
-            engine.AttributeRule("vp", "VP or above", "fit", engine.Condition(
-                "lead.seniority", "in", ["vp", "c_level"]), 20),
+            engine.AttributeRule(
+                "rev", "Revenue $10M-$1B", "fit", engine.Condition("account.annual_revenue", "between", [1e7, 1e9]), 25
+            ),
+            engine.AttributeRule(
+                "vp", "VP or above", "fit", engine.Condition("lead.seniority", "in", ["vp", "c_level"]), 20
+            ),
             engine.BehaviourRule("demo", "Demo request", "buying", "demo_request", 50, 50),
         ],
     )

@@ -27,10 +27,14 @@ def test_draft_copies_the_active_version(draft, active_version):
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"weight_fit": "0.50", "weight_engagement": "0.30", "weight_intent": "0.20", "weight_buying": "0.10"},
-         "add up to 100%"),
-        ({"weight_fit": "0.60", "weight_engagement": "0.20", "weight_intent": "0.10", "weight_buying": "0.10"},
-         "Fit weight must be between 30% and 50%"),
+        (
+            {"weight_fit": "0.50", "weight_engagement": "0.30", "weight_intent": "0.20", "weight_buying": "0.10"},
+            "add up to 100%",
+        ),
+        (
+            {"weight_fit": "0.60", "weight_engagement": "0.20", "weight_intent": "0.10", "weight_buying": "0.10"},
+            "Fit weight must be between 30% and 50%",
+        ),
         ({"mql_cutoff": 120}, "between 0 and 100"),
         ({"sql_cutoff_smb": 40}, "below the MQL cut-off"),
     ],
@@ -45,16 +49,70 @@ def test_bad_settings_are_refused_and_nothing_changes(draft, marketer, values, m
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"key": "x", "name": "Revenue", "kind": "attribute", "pillar": "fit", "points": 10,
-          "field": "account.annual_revenue", "operator": "between", "value": [1000, 10]}, "minimum .* above"),
-        ({"key": "x", "name": "Shoe size", "kind": "attribute", "pillar": "fit", "points": 10,
-          "field": "lead.shoe_size", "operator": "equals", "value": "44"}, "Unknown field 'lead.shoe_size'"),
-        ({"key": "x", "name": "Pings", "kind": "behaviour", "pillar": "engagement", "points": 5, "cap": 20,
-          "event_kind": "telepathy"}, "Unknown event kind 'telepathy'"),
-        ({"key": "x", "name": "Opens", "kind": "behaviour", "pillar": "engagement", "points": 5, "cap": 20,
-          "event_kind": "email_open", "half_life_days": -3}, "half-life must be a positive"),
-        ({"key": "x", "name": "Code", "kind": "attribute", "pillar": "fit", "points": 5,
-          "field": "lead.title", "operator": "__import__('os')", "value": "x"}, "cannot be used on lead.title"),
+        (
+            {
+                "key": "x",
+                "name": "Revenue",
+                "kind": "attribute",
+                "pillar": "fit",
+                "points": 10,
+                "field": "account.annual_revenue",
+                "operator": "between",
+                "value": [1000, 10],
+            },
+            "minimum .* above",
+        ),
+        (
+            {
+                "key": "x",
+                "name": "Shoe size",
+                "kind": "attribute",
+                "pillar": "fit",
+                "points": 10,
+                "field": "lead.shoe_size",
+                "operator": "equals",
+                "value": "44",
+            },
+            "Unknown field 'lead.shoe_size'",
+        ),
+        (
+            {
+                "key": "x",
+                "name": "Pings",
+                "kind": "behaviour",
+                "pillar": "engagement",
+                "points": 5,
+                "cap": 20,
+                "event_kind": "telepathy",
+            },
+            "Unknown event kind 'telepathy'",
+        ),
+        (
+            {
+                "key": "x",
+                "name": "Opens",
+                "kind": "behaviour",
+                "pillar": "engagement",
+                "points": 5,
+                "cap": 20,
+                "event_kind": "email_open",
+                "half_life_days": -3,
+            },
+            "half-life must be a positive",
+        ),
+        (
+            {
+                "key": "x",
+                "name": "Code",
+                "kind": "attribute",
+                "pillar": "fit",
+                "points": 5,
+                "field": "lead.title",
+                "operator": "__import__('os')",
+                "value": "x",
+            },
+            "cannot be used on lead.title",
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_a_clear_message(draft, marketer, data, message):
@@ -82,8 +140,14 @@ def test_full_flow_submit_preview_approve_activates_and_rescoring_starts(
     assert ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).count() == 1
     assert RescoreRun.objects.filter(version=draft, reason="activation").exists()
     actions = list(AuditEntry.objects.filter(action__startswith="scoring.").values_list("action", flat=True))
-    for action in ["scoring.draft_create", "scoring.rule_update", "scoring.submit", "scoring.approve",
-                   "scoring.retire", "scoring.activate"]:
+    for action in [
+        "scoring.draft_create",
+        "scoring.rule_update",
+        "scoring.submit",
+        "scoring.approve",
+        "scoring.retire",
+        "scoring.activate",
+    ]:
         assert action in actions
 
 

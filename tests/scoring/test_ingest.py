@@ -26,11 +26,19 @@ def test_a_demo_request_rescores_its_lead(api, active_version, django_capture_on
     lead = LeadFactory(account=AccountFactory(industry="Software", employees=500, annual_revenue=50_000_000))
     just_now = dt.datetime.now(dt.UTC).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(api, "api_event_ingest", [
-            {"email": lead.email.upper(), "kind": "demo_request", "occurred_at": just_now},
-            {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T09:58:00+01:00",
-             "properties": {"path": "/product/scoring"}},
-        ])
+        response = _post(
+            api,
+            "api_event_ingest",
+            [
+                {"email": lead.email.upper(), "kind": "demo_request", "occurred_at": just_now},
+                {
+                    "lead_id": lead.pk,
+                    "kind": "page_view",
+                    "occurred_at": "2026-11-20T09:58:00+01:00",
+                    "properties": {"path": "/product/scoring"},
+                },
+            ],
+        )
     assert response.status_code == 202, response.json()
     assert response.json() == {"stored": 2, "leads": 1}
     lead.refresh_from_db()
@@ -41,19 +49,24 @@ def test_a_demo_request_rescores_its_lead(api, active_version, django_capture_on
 def test_a_bad_batch_stores_nothing_and_names_every_bad_item(api, active_version):
     lead = LeadFactory()
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
-    response = _post(api, "api_event_ingest", [
-        {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
-        {"lead_id": lead.pk, "kind": "telepathy", "occurred_at": "2026-11-20T10:00:00Z"},
-        {"lead_id": lead.pk, "kind": "page_view", "occurred_at": future},
-        {"lead_id": 999999, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
-    ])
+    response = _post(
+        api,
+        "api_event_ingest",
+        [
+            {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
+            {"lead_id": lead.pk, "kind": "telepathy", "occurred_at": "2026-11-20T10:00:00Z"},
+            {"lead_id": lead.pk, "kind": "page_view", "occurred_at": future},
+            {"lead_id": 999999, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
+        ],
+    )
     assert response.status_code == 400
     body = response.json()
     assert set(body["errors"]) == {"1", "2"}  # unknown lead is checked once the items themselves are valid
     assert "telepathy" in str(body["errors"]["1"]) and "future" in str(body["errors"]["2"])
     assert LeadEvent.objects.count() == 0
-    response = _post(api, "api_event_ingest", [
-        {"lead_id": 999999, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"}])
+    response = _post(
+        api, "api_event_ingest", [{"lead_id": 999999, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"}]
+    )
     assert response.status_code == 400 and "No lead with id 999999" in str(response.json()["errors"])
 
 
@@ -66,9 +79,19 @@ def test_an_intent_surge_on_the_account_reaches_its_leads(api, active_version, d
     account = AccountFactory(domain="surging.example")
     leads = LeadFactory.create_batch(2, account=account)
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(api, "api_signal_ingest", [
-            {"domain": "Surging.example", "topic": "lead scoring", "surge_score": 82, "source": "Bombora",
-             "observed_at": dt.datetime.now(dt.UTC).isoformat()}])
+        response = _post(
+            api,
+            "api_signal_ingest",
+            [
+                {
+                    "domain": "Surging.example",
+                    "topic": "lead scoring",
+                    "surge_score": 82,
+                    "source": "Bombora",
+                    "observed_at": dt.datetime.now(dt.UTC).isoformat(),
+                }
+            ],
+        )
     assert response.status_code == 202, response.json()
     assert IntentSignal.objects.count() == 1
     for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
@@ -78,15 +101,27 @@ def test_an_intent_surge_on_the_account_reaches_its_leads(api, active_version, d
 def test_a_signal_for_a_lead_of_another_account_is_refused(api):
     lead = LeadFactory()
     other = AccountFactory()
-    response = _post(api, "api_signal_ingest", [
-        {"account_id": other.pk, "lead_id": lead.pk, "topic": "crm", "surge_score": 50, "source": "G2",
-         "observed_at": "2026-11-01T00:00:00Z"}])
+    response = _post(
+        api,
+        "api_signal_ingest",
+        [
+            {
+                "account_id": other.pk,
+                "lead_id": lead.pk,
+                "topic": "crm",
+                "surge_score": 50,
+                "source": "G2",
+                "observed_at": "2026-11-01T00:00:00Z",
+            }
+        ],
+    )
     assert response.status_code == 400 and "does not belong" in str(response.json())
     assert IntentSignal.objects.count() == 0
 
 
-@pytest.mark.parametrize(("role", "status"), [("sdr", 403), ("manager", 403), ("outsider", 403), ("admin", 400),
-                                              ("marketer", 400)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("sdr", 403), ("manager", 403), ("outsider", 403), ("admin", 400), ("marketer", 400)]
+)
 def test_who_may_send_events(client, cast, role, status):
     client.force_login(cast[role])
     assert client.post(reverse("api_event_ingest"), [], content_type="application/json").status_code == status

@@ -19,20 +19,35 @@ NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 def _hot_lead(**kwargs):
     account = AccountFactory(industry="Software", employees=800, annual_revenue=200_000_000)
-    return LeadFactory(account=account, seniority="vp", department="sales", email=kwargs.pop("email", None)
-                       or f"{kwargs.pop('name', 'hot')}@{account.domain}", **kwargs)
+    return LeadFactory(
+        account=account,
+        seniority="vp",
+        department="sales",
+        email=kwargs.pop("email", None) or f"{kwargs.pop('name', 'hot')}@{account.domain}",
+        **kwargs,
+    )
 
 
 def _events(lead, *kinds, days_ago=1, **properties):
-    return [{"lead_id": lead.pk, "kind": kind, "occurred_at": NOW - dt.timedelta(days=days_ago),
-             "properties": properties} for kind in kinds]
+    return [
+        {"lead_id": lead.pk, "kind": kind, "occurred_at": NOW - dt.timedelta(days=days_ago), "properties": properties}
+        for kind in kinds
+    ]
 
 
 def test_full_rescore_stores_exactly_what_the_engine_computes(active_version):
     leads = [_hot_lead(name=f"h{i}") for i in range(3)] + [LeadFactory(email=f"c{i}@gmail.com") for i in range(3)]
-    aggregates.events_record(events=_events(leads[0], "demo_request", "pricing_page_visit", "pricing_page_visit",
-                                            "pricing_page_visit", "webinar_attended")
-                             + _events(leads[3], "email_open", days_ago=40))
+    aggregates.events_record(
+        events=_events(
+            leads[0],
+            "demo_request",
+            "pricing_page_visit",
+            "pricing_page_visit",
+            "pricing_page_visit",
+            "webinar_attended",
+        )
+        + _events(leads[3], "email_open", days_ago=40)
+    )
     run = runs.rescore_run_start(version=active_version, reason="manual", chunk_size=2)
     for chunk_id in run.chunks.values_list("pk", flat=True):
         runs.rescore_chunk_process(chunk_id=chunk_id)
@@ -43,9 +58,13 @@ def test_full_rescore_stores_exactly_what_the_engine_computes(active_version):
     for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
         expected = engine.score_lead(facts[lead.pk], model, now=run.as_of)
         assert (lead.score_fit, lead.score_engagement, lead.score_intent, lead.score_buying) == tuple(
-            expected.pillars[p] for p in engine.PILLARS)
+            expected.pillars[p] for p in engine.PILLARS
+        )
         assert (lead.score_total, lead.score_tier, lead.temperature) == (
-            expected.total, expected.tier, expected.temperature)
+            expected.total,
+            expected.tier,
+            expected.temperature,
+        )
         assert lead.score_version == active_version and lead.scored_at == run.as_of
 
 
@@ -75,14 +94,34 @@ def test_stage_moves_follow_the_thresholds(active_version, django_capture_on_com
     hot = _hot_lead(stage=Stage.LEAD)
     cold = LeadFactory(stage=Stage.NEW, title="Analyst", account=AccountFactory(industry="Retail", employees=10))
     student = LeadFactory(stage=Stage.NEW, title="MBA Student", seniority="student")
-    aggregates.events_record(events=_events(hot, "demo_request", "rfp_submitted", "trial_started",
-                                            "competitor_comparison_download", "webinar_attended", "webinar_attended",
-                                            "content_download", "content_download", "content_download"))
+    aggregates.events_record(
+        events=_events(
+            hot,
+            "demo_request",
+            "rfp_submitted",
+            "trial_started",
+            "competitor_comparison_download",
+            "webinar_attended",
+            "webinar_attended",
+            "content_download",
+            "content_download",
+            "content_download",
+        )
+    )
     from tests.factories import IntentSignalFactory
 
     IntentSignalFactory(account=hot.account)  # stored; folded below through the service
-    aggregates.signals_record(signals=[{"account_id": hot.account_id, "topic": "lead scoring", "surge_score": 85,
-                                        "source": "Bombora", "observed_at": NOW - dt.timedelta(days=2)}])
+    aggregates.signals_record(
+        signals=[
+            {
+                "account_id": hot.account_id,
+                "topic": "lead scoring",
+                "surge_score": 85,
+                "source": "Bombora",
+                "observed_at": NOW - dt.timedelta(days=2),
+            }
+        ]
+    )
     received = []
     scores.leads_became_sql.connect(lambda sender, lead_ids, **kw: received.extend(lead_ids), weak=False)
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -105,8 +144,9 @@ def test_borderline_lead_goes_to_review_not_to_sql(active_version):
     lead = _hot_lead(stage=Stage.MQL)
     model = engine_model(active_version)
     cutoff = model.thresholds.sql_cutoff(lead.account.segment)
-    Lead.objects.filter(pk=lead.pk).update(score_version=active_version, score_tier="borderline",
-                                           score_total=cutoff + 2)
+    Lead.objects.filter(pk=lead.pk).update(
+        score_version=active_version, score_tier="borderline", score_total=cutoff + 2
+    )
     from django.db.models import Q
 
     scores.apply_stage_moves(version=active_version, model=model, leads=Q(pk=lead.pk), now=NOW)
@@ -129,8 +169,10 @@ def test_events_fold_into_aggregates_with_decay(active_version):
 
 def test_rebuild_from_stored_events_gives_the_same_aggregates(active_version):
     lead = _hot_lead()
-    aggregates.events_record(events=_events(lead, "email_open", "demo_request", days_ago=3)
-                             + _events(lead, "page_view", days_ago=10, path="/product/scoring"))
+    aggregates.events_record(
+        events=_events(lead, "email_open", "demo_request", days_ago=3)
+        + _events(lead, "page_view", days_ago=10, path="/product/scoring")
+    )
     before = lead.aggregate.behaviour
     behaviour_rules, intent_rules = aggregates.rules_in_play()
     aggregates.aggregates_rebuild(lead_ids=[lead.pk], behaviour_rules=behaviour_rules, intent_rules=intent_rules)
