@@ -47,7 +47,12 @@ def _email_domain():
 
 
 def _text(field: str):
-    """Lower-cased text of an attribute, '' when missing (the engine treats missing text as empty)."""
+    """Lower-cased text of an attribute, '' when missing (the engine treats missing text as empty).
+
+    LOWER follows the database: SQLite and a PostgreSQL cluster in the C locale lower-case ASCII only, while Python
+    lower-cases every letter. Rule values and lead data in ASCII compare the same everywhere; for accented
+    capitals run PostgreSQL with a UTF-8 locale (the property test uses ASCII).
+    """
     if field == "lead.email_domain":
         return Lower(_email_domain())
     if field == "account.segment":
