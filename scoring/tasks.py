@@ -8,7 +8,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from leadops.models import Lead
-from scoring.models import RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
+from scoring.models import ImpactPreview, RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
 from scoring.services import aggregates, preview, runs, scores
 
 TRANSIENT = (OperationalError,)
@@ -19,6 +19,21 @@ BACKFILL_CHUNK = 2000
 def version_prepare(version_id: int) -> str:
     """After submission: back-fill the aggregates a version needs, then compute its impact preview."""
     version = ScoringModelVersion.objects.get(pk=version_id)
+    try:
+        _prepare(version)
+    except TRANSIENT:
+        raise  # retried; the preview stays "being computed"
+    except Exception as exc:
+        # Without this the page would say "being computed" forever and approval would wait for nothing.
+        ImpactPreview.objects.filter(version_id=version_id).update(
+            status=ImpactPreview.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:1000]
+        )
+        raise
+    return "ready"
+
+
+def _prepare(version: ScoringModelVersion) -> None:
+    version_id = version.pk
     if not version.aggregates_ready:
         behaviour_rules, intent_rules = aggregates.rules_in_play()
         bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
@@ -30,7 +45,6 @@ def version_prepare(version_id: int) -> str:
                 )
         ScoringModelVersion.objects.filter(pk=version_id).update(aggregates_ready=True)
     preview.impact_preview_compute(version=version)
-    return "ready"
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

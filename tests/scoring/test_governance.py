@@ -206,3 +206,21 @@ def test_rollback_goes_through_approval(draft, marketer, manager, active_version
         governance.version_approve(version=rollback, by=manager)
     rollback.refresh_from_db()
     assert rollback.status == VersionStatus.ACTIVE
+
+
+def test_a_preview_that_cannot_be_computed_says_so_and_blocks_approval(
+    draft, marketer, manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    from scoring.services import preview
+
+    def broken(**kwargs):
+        raise ValueError("division by zero in the histogram")
+
+    monkeypatch.setattr(preview, "impact_preview_compute", broken)
+    with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
+        governance.version_submit(version=draft, by=marketer)
+    draft.refresh_from_db()
+    assert draft.preview.status == ImpactPreview.Status.FAILED
+    assert "division by zero in the histogram" in draft.preview.error
+    with pytest.raises(GovernanceError, match="impact preview"):
+        governance.version_approve(version=draft, by=manager)
