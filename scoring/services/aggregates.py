@@ -149,13 +149,17 @@ def aggregates_rebuild(*, lead_ids, behaviour_rules, intent_rules) -> None:
         "lead_id", "kind", "properties", "occurred_at"
     ):
         events[lead_id].append((kind, properties or {}, occurred_at))
-    account_of = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "account_id"))
+    leads_of_account: dict[int, list[int]] = defaultdict(list)
+    for lead_id, account_id in Lead.objects.filter(pk__in=ids, account__isnull=False).values_list("pk", "account_id"):
+        leads_of_account[account_id].append(lead_id)
     signals: dict[int, list] = defaultdict(list)
     for lead_id, account_id, topic, surge, observed_at in IntentSignal.objects.filter(
-        account_id__in=set(account_of.values())
+        account_id__in=list(leads_of_account)
     ).values_list("lead_id", "account_id", "topic", "surge_score", "observed_at"):
-        for target, target_account in account_of.items():
-            if (lead_id is not None and lead_id == target) or (lead_id is None and target_account == account_id):
+        # A signal about one lead counts for that lead; an account-level signal for every lead of the account.
+        targets = [lead_id] if lead_id is not None else leads_of_account[account_id]
+        for target in targets:
+            if target in leads_of_account[account_id]:
                 signals[target].append((topic, surge, observed_at))
     with transaction.atomic():
         aggregates = aggregates_locked(ids)

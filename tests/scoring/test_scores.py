@@ -178,3 +178,36 @@ def test_rebuild_from_stored_events_gives_the_same_aggregates(active_version):
     aggregates.aggregates_rebuild(lead_ids=[lead.pk], behaviour_rules=behaviour_rules, intent_rules=intent_rules)
     lead.aggregate.refresh_from_db()
     assert lead.aggregate.behaviour == before
+
+
+def test_rebuild_gives_the_same_intent_as_ingestion(active_version):
+    lead = _hot_lead()
+    colleague = LeadFactory(account=lead.account, email=f"colleague@{lead.account.domain}")
+    outsider = LeadFactory()
+    aggregates.signals_record(
+        signals=[
+            {
+                "account_id": lead.account_id,
+                "topic": "crm",
+                "surge_score": 75,
+                "source": "Bombora",
+                "observed_at": NOW - dt.timedelta(days=5),
+            },
+            {
+                "account_id": lead.account_id,
+                "lead_id": lead.pk,
+                "topic": "lead scoring",
+                "surge_score": 90,
+                "source": "G2",
+                "observed_at": NOW - dt.timedelta(days=1),
+            },
+        ]
+    )
+    ids = [lead.pk, colleague.pk, outsider.pk]
+    before = {a.lead_id: a.intent for a in aggregates.LeadAggregate.objects.filter(lead_id__in=ids)}
+    assert before[lead.pk] != before[colleague.pk]  # the lead-level signal is the lead's alone
+    behaviour_rules, intent_rules = aggregates.rules_in_play()
+    aggregates.aggregates_rebuild(lead_ids=ids, behaviour_rules=behaviour_rules, intent_rules=intent_rules)
+    after = {a.lead_id: a.intent for a in aggregates.LeadAggregate.objects.filter(lead_id__in=ids)}
+    assert after[lead.pk] == before[lead.pk] and after[colleague.pk] == before[colleague.pk]
+    assert after[outsider.pk] == {}
