@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
@@ -43,6 +45,15 @@ def lead_queue(*, user, stages=SDR_QUEUE_STAGES) -> QuerySet[Lead]:
         .select_related("account")
         .order_by("-score_total", "stage_changed_at", "pk")
     )
+
+
+# DESIGN.md: an SDR accepts or rejects an SQL within 2 business days. Until the SLA clocks (business time, per
+# territory calendar) exist, the manager's page flags SQLs left longer than 2 calendar days.
+SQL_ACCEPT_TARGET = timedelta(days=2)
+
+
+def sqls_waiting_too_long(*, leads: QuerySet[Lead], now: datetime) -> QuerySet[Lead]:
+    return leads.filter(stage=Stage.SQL, stage_changed_at__lt=now - SQL_ACCEPT_TARGET).order_by("stage_changed_at")
 
 
 def stage_counts(leads: QuerySet[Lead]) -> dict[str, int]:

@@ -73,13 +73,10 @@ def _marketing_home(request):
 
 def _manager_home(request):
     leads = selectors.lead_list(user=request.user)
-    stale_before = timezone.now() - timedelta(days=2)
     return "leadops/home_manager.html", {
         "teams": selectors.managed_teams(manager=request.user),
         "reps": selectors.team_rep_summary(manager=request.user),
-        "stale_sqls": leads.filter(stage=Stage.SQL, stage_changed_at__lt=stale_before).order_by("stage_changed_at")[
-            :20
-        ],
+        "stale_sqls": selectors.sqls_waiting_too_long(leads=leads, now=timezone.now())[:20],
         "funnel": _funnel(selectors.stage_counts(leads)),
     }
 

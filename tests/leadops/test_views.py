@@ -180,3 +180,17 @@ def test_team_of_unmanaged_reps_is_invisible_to_a_manager(client):
     LeadFactory(owner=UserFactory(role="SDR"))
     client.force_login(lone_manager)
     assert client.get(reverse("api_lead_list")).json()["count"] == 0
+
+
+def test_manager_sees_team_sqls_left_more_than_two_days(client, manager, sdr):
+    import datetime as dt
+
+    import time_machine
+
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    LeadFactory(owner=sdr, stage=Stage.SQL, last_name="Waiting", stage_changed_at=now - dt.timedelta(days=3))
+    LeadFactory(owner=sdr, stage=Stage.SQL, last_name="Fresh", stage_changed_at=now - dt.timedelta(hours=20))
+    client.force_login(manager)
+    with time_machine.travel(now, tick=False):
+        stale = client.get(reverse("home")).context["stale_sqls"]
+    assert [lead.last_name for lead in stale] == ["Waiting"]
