@@ -56,6 +56,28 @@ def sqls_waiting_too_long(*, leads: QuerySet[Lead], now: datetime) -> QuerySet[L
     return leads.filter(stage=Stage.SQL, stage_changed_at__lt=now - SQL_ACCEPT_TARGET).order_by("stage_changed_at")
 
 
+# Each funnel step and what proves a lead reached it: its stage timestamp, kept even when the lead moved on to
+# nurture, rejection, loss or disqualification later.
+FUNNEL_STEPS = [
+    (Stage.LEAD, ~Q(stage=Stage.NEW)),
+    (Stage.MQL, Q(mql_at__isnull=False)),
+    (Stage.SQL, Q(sql_at__isnull=False)),
+    (Stage.ACCEPTED, Q(accepted_at__isnull=False)),
+    (Stage.OPPORTUNITY, Q(opportunity_at__isnull=False)),
+    (Stage.WON, Q(stage=Stage.WON)),
+]
+
+
+def funnel(leads: QuerySet[Lead]) -> list[dict]:
+    """How many of these leads ever reached each step, as a share of those past 'new'; one query."""
+    counts = leads.order_by().aggregate(**{step: Count("pk", filter=q) for step, q in FUNNEL_STEPS})
+    top = counts[Stage.LEAD] or 1
+    return [
+        {"stage": step, "label": Stage.LABELS[step], "count": counts[step], "pct": round(100 * counts[step] / top)}
+        for step, _ in FUNNEL_STEPS
+    ]
+
+
 def stage_counts(leads: QuerySet[Lead]) -> dict[str, int]:
     counts = dict(leads.order_by().values_list("stage").annotate(n=Count("pk")))
     return {stage: counts.get(stage, 0) for stage in Stage.ALL}

@@ -192,7 +192,7 @@ def lead_transition_bulk(
                 actor=actor,
                 action="lead.transition_bulk",
                 object_type="leadops.lead",
-                object_repr=f"{len(movable)} leads",
+                object_repr=f"{len(movable)} lead{'' if len(movable) == 1 else 's'}",
                 reason=reason,
                 at=at,
                 changes={"to": to, "lead_ids": [pk for pk, _ in movable][:50], "count": len(movable)},

@@ -16,8 +16,6 @@ from leadops.permissions import require_perm
 from leadops.rules import Stage
 from scoring.selectors import lead_score_explanation
 
-FUNNEL_STAGES = [Stage.LEAD, Stage.MQL, Stage.SQL, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON]
-
 
 @require_perm()
 def home(request):
@@ -64,7 +62,7 @@ def _marketing_home(request):
         .order_by("-n")
     )
     return "leadops/home_marketing.html", {
-        "funnel": _funnel(counts),
+        "funnel": selectors.funnel(leads),
         "by_source": [{**row, "label": source_labels.get(row["source"], row["source"])} for row in by_source],
         "recent_mqls": leads.filter(stage=Stage.MQL).order_by("-mql_at")[:10],
         "counts": counts,
@@ -77,7 +75,7 @@ def _manager_home(request):
         "teams": selectors.managed_teams(manager=request.user),
         "reps": selectors.team_rep_summary(manager=request.user),
         "stale_sqls": selectors.sqls_waiting_too_long(leads=leads, now=timezone.now())[:20],
-        "funnel": _funnel(selectors.stage_counts(leads)),
+        "funnel": selectors.funnel(leads),
     }
 
 
@@ -90,20 +88,6 @@ def _admin_home(request):
         "unassigned": Lead.objects.filter(owner__isnull=True, stage=Stage.SQL).count(),
         "lead_total": Lead.objects.count(),
     }
-
-
-def _funnel(counts: dict[str, int]) -> list[dict]:
-    """Leads that reached at least each stage; today's stage counts are cumulative down the funnel."""
-    reached = []
-    running = 0
-    for stage in reversed(FUNNEL_STAGES):
-        running += counts.get(stage, 0)
-        reached.append((stage, running))
-    reached.reverse()
-    top = reached[0][1] or 1
-    return [
-        {"stage": stage, "label": Stage.LABELS[stage], "count": n, "pct": round(100 * n / top)} for stage, n in reached
-    ]
 
 
 @require_perm("leadops.view_lead")

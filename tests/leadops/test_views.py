@@ -194,3 +194,24 @@ def test_manager_sees_team_sqls_left_more_than_two_days(client, manager, sdr):
     with time_machine.travel(now, tick=False):
         stale = client.get(reverse("home")).context["stale_sqls"]
     assert [lead.last_name for lead in stale] == ["Waiting"]
+
+
+def test_funnel_counts_the_steps_each_lead_ever_reached(client, marketer):
+    from django.utils import timezone
+
+    at = timezone.now()
+    LeadFactory(stage=Stage.NEW)
+    LeadFactory(stage=Stage.LEAD)
+    LeadFactory(stage=Stage.NURTURE, mql_at=at)  # qualified once, recycled since
+    LeadFactory(stage=Stage.LOST, mql_at=at, sql_at=at, accepted_at=at, opportunity_at=at)
+    LeadFactory(stage=Stage.WON, mql_at=at, sql_at=at, accepted_at=at, opportunity_at=at)
+    client.force_login(marketer)
+    funnel = {step["stage"]: (step["count"], step["pct"]) for step in client.get(reverse("home")).context["funnel"]}
+    assert funnel == {
+        "lead": (4, 100),
+        "mql": (3, 75),
+        "sql": (2, 50),
+        "accepted": (2, 50),
+        "opportunity": (2, 50),
+        "won": (1, 25),
+    }
