@@ -20,7 +20,7 @@ from leadops.selectors import lead_get
 from scoring import rules as engine
 from scoring import selectors
 from scoring.facts import engine_model
-from scoring.forms import rule_summary
+from scoring.forms.summaries import rule_summary
 from scoring.services import governance
 from scoring.services.governance import GovernanceError
 

@@ -1,40 +1,18 @@
-"""Forms of the scoring pages: they check what a person typed and turn it into the data the services take.
-
-The pure engine's own checks (scoring.rules.validate_*) run in clean(), so a page can put a problem on the field it
-belongs to while the person is still typing; the services run the same checks again before anything is stored.
-"""
+"""One form per kind of rule (attribute, behaviour, intent, inactivity, disqualify) and RULE_FORMS by kind."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from crispy_forms.bootstrap import AppendedText
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Layout, Row
+from crispy_forms.layout import Column, Row
 from django import forms
 from django.utils.text import slugify
 
-from leadops import selectors as lead_selectors
-from leadops.models import EventKind, Lead, LeadSource
+from leadops.models import EventKind, LeadSource
 from leadops.rules import Department, Segment, Seniority
 from scoring import rules as engine
+from scoring.forms.common import OPERATOR_LABELS, ServiceErrorsMixin, _helper, plain_number
 from scoring.models import Pillar, RuleKind, ScoringRule
-from scoring.services.governance import EVENT_KINDS, RULE_FIELDS, VERSION_FIELDS
+from scoring.services.governance import EVENT_KINDS, RULE_FIELDS
 
-OPERATOR_LABELS = {
-    "equals": "equals",
-    "not_equals": "does not equal",
-    "in": "is one of",
-    "not_in": "is not one of",
-    "contains": "contains",
-    "between": "is between",
-    "at_least": "is at least",
-    "at_most": "is at most",
-    "is_empty": "is empty",
-    "is_not_empty": "is not empty",
-    "is_true": "is true",
-    "is_false": "is false",
-}
 NO_VALUE_OPERATORS = {"is_empty", "is_not_empty", "is_true", "is_false"}
 FIELD_LABELS = {
     name: f"{name.split('.')[0].title()}: {name.split('.')[1].replace('_', ' ')}" for name in engine.ATTRIBUTE_FIELDS
@@ -49,20 +27,6 @@ KNOWN_VALUES = {
 KEY_PREFIX = {"fit": "fit", "engagement": "eng", "intent": "intent", "buying": "buy", "": "dq"}
 
 # Which field an engine or service message is about, by a phrase it contains (checked in order).
-SETTINGS_ERROR_FIELDS = [
-    ("Fit weight", "weight_fit"),
-    ("Engagement weight", "weight_engagement"),
-    ("Intent weight", "weight_intent"),
-    ("Buying signals weight", "weight_buying"),
-    ("The mql threshold", "mql_cutoff"),
-    ("sql smb", "sql_cutoff_smb"),
-    ("sql mid market", "sql_cutoff_mid_market"),
-    ("sql enterprise", "sql_cutoff_enterprise"),
-    ("hot above", "hot_above"),
-    ("warm from", "warm_from"),
-    ("Warm must", "warm_from"),
-    ("borderline band", "borderline_band"),
-]
 RULE_ERROR_FIELDS = [
     ("needs a name", "name"),
     ("already called", "name"),
@@ -84,145 +48,6 @@ RULE_ERROR_FIELDS = [
     ("is not a number", "value"),
     ("needs a value", "value"),
 ]
-
-
-def plain_number(value):
-    """25.0 -> 25, so forms, diffs and stored JSON read like what a person typed."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-class ServiceErrorsMixin:
-    """Shows a RuleError / GovernanceError message on the field it concerns, else above the form."""
-
-    error_fields: list[tuple[str, str]] = []
-
-    def add_service_error(self, error: Exception) -> None:
-        message = str(error)
-        about = self.error_text(message).lower()
-        for phrase, name in self.error_fields:
-            if phrase.lower() in about and name in self.fields:
-                name = self.refine_error_field(name, message)
-                if name not in self.errors:  # keep the field's own error when it has one already
-                    self.add_error(name, message)
-                return
-        self.add_error(None, message)
-
-    def error_text(self, message: str) -> str:
-        return message
-
-    def refine_error_field(self, name: str, message: str) -> str:
-        return name
-
-    def quiet_untouched(self) -> None:
-        """While someone is filling the form in (inline check), leave "required" alone on fields still empty."""
-        for name in list(self.errors):
-            if name != "__all__" and not self.data.get(self.add_prefix(name), "").strip():
-                del self.errors[name]
-
-
-def _helper(*rows) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False  # the templates write the <form> with its htmx attributes
-    helper.disable_csrf = True
-    helper.layout = Layout(*rows)
-    return helper
-
-
-# --- weights and thresholds -------------------------------------------------------------------------------------
-
-
-def _percent(label: str) -> forms.IntegerField:
-    return forms.IntegerField(label=label, min_value=0, max_value=100)
-
-
-def _points(label: str, help_text: str = "", max_value: int = 100) -> forms.IntegerField:
-    return forms.IntegerField(label=label, min_value=0, max_value=max_value, help_text=help_text)
-
-
-class VersionSettingsForm(ServiceErrorsMixin, forms.Form):
-    error_fields = SETTINGS_ERROR_FIELDS
-
-    weight_fit = _percent("Fit")
-    weight_engagement = _percent("Engagement")
-    weight_intent = _percent("Intent")
-    weight_buying = _percent("Buying signals")
-    mql_cutoff = _points("MQL from")
-    sql_cutoff_smb = _points("SQL · SMB")
-    sql_cutoff_mid_market = _points("SQL · Mid-Market")
-    sql_cutoff_enterprise = _points("SQL · Enterprise")
-    hot_above = _points("Hot above")
-    warm_from = _points("Warm from", "Below this a lead is cold.")
-    borderline_band = _points(
-        "Borderline band (±)",
-        "Within this many points of its SQL cut-off a lead goes to a manager's review.",
-        max_value=20,
-    )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "settings_%s")
-        super().__init__(*args, **kwargs)
-        weights = [Column(AppendedText(f"weight_{p}", "%"), css_class="col-6 col-md-3") for p in engine.PILLARS]
-        cutoffs = ["mql_cutoff", "sql_cutoff_smb", "sql_cutoff_mid_market", "sql_cutoff_enterprise"]
-        self.helper = _helper(
-            Row(*weights),
-            HTML(
-                '<h2 class="h6 mt-2 mb-1">Cut-offs</h2><p class="small text-secondary mb-2">A lead is an MQL from the '
-                "MQL cut-off, and an SQL above its segment's SQL cut-off (outside the borderline band).</p>"
-            ),
-            Row(*(Column(name, css_class="col-6 col-md-3") for name in cutoffs)),
-            HTML('<h2 class="h6 mt-2 mb-2">Temperature and review</h2>'),
-            Row(*(Column(name, css_class="col-6 col-md-4") for name in ("hot_above", "warm_from", "borderline_band"))),
-        )
-
-    @staticmethod
-    def initial_for(version) -> dict:
-        initial = {f"weight_{p}": int(getattr(version, f"weight_{p}") * 100) for p in engine.PILLARS}
-        for name in VERSION_FIELDS:
-            if not name.startswith("weight_"):
-                initial[name] = getattr(version, name)
-        return initial
-
-    @property
-    def weight_sum(self) -> int | None:
-        """What the four weights typed so far add up to, shown next to them."""
-        source = self.data if self.is_bound else self.initial
-        try:
-            return sum(int(source.get(self.add_prefix(f"weight_{p}")) or 0) for p in engine.PILLARS)
-        except (TypeError, ValueError):
-            return None
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            engine.validate_weights({p: cleaned[f"weight_{p}"] / 100 for p in engine.PILLARS})
-            engine.validate_thresholds(
-                engine.Thresholds(
-                    mql=cleaned["mql_cutoff"],
-                    sql_smb=cleaned["sql_cutoff_smb"],
-                    sql_mid_market=cleaned["sql_cutoff_mid_market"],
-                    sql_enterprise=cleaned["sql_cutoff_enterprise"],
-                    hot_above=cleaned["hot_above"],
-                    warm_from=cleaned["warm_from"],
-                    borderline_band=cleaned["borderline_band"],
-                )
-            )
-        except engine.RuleError as error:
-            self.add_service_error(error)
-        return cleaned
-
-    def values(self) -> dict:
-        """The settings as version_settings_update takes them: weights as fractions."""
-        values = dict(self.cleaned_data)
-        for p in engine.PILLARS:
-            values[f"weight_{p}"] = str(Decimal(values[f"weight_{p}"]) / 100)
-        return values
-
-
-# --- rules ----------------------------------------------------------------------------------------------------
 
 
 class RuleForm(ServiceErrorsMixin, forms.Form):
@@ -576,82 +401,3 @@ RULE_FORMS: dict[str, type[RuleForm]] = {
     form.kind: form
     for form in (AttributeRuleForm, BehaviourRuleForm, IntentRuleForm, InactivityRuleForm, DisqualifyRuleForm)
 }
-
-
-# --- submission, decisions, try-out, reviews -------------------------------------------------------------------
-
-
-class SubmitForm(forms.Form):
-    change_note = forms.CharField(
-        label="Change note",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Say what this version changes and why; the approving manager reads it first."},
-        help_text="What changes and why. The approving manager reads this first.",
-    )
-
-
-class DecisionForm(forms.Form):
-    comment = forms.CharField(
-        label="Comment",
-        required=False,  # optional to approve; version_reject says when a rejection lacks its reason
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional when approving; required when rejecting, so marketing knows what to fix.",
-    )
-
-
-class TryLeadForm(forms.Form):
-    lead = forms.CharField(label="Lead id or e-mail", max_length=254)
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_lead(self) -> Lead:
-        query = self.cleaned_data["lead"].strip()
-        leads = lead_selectors.lead_list(user=self.user)
-        lead = leads.filter(pk=int(query)).first() if query.isdigit() else leads.filter(email=query.lower()).first()
-        if lead is None:
-            raise forms.ValidationError(f"No lead '{query}' is visible to you; use its id or its e-mail address.")
-        return lead
-
-
-class BorderlineDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("promote", "Promote to SQL"), ("keep", "Keep as MQL")])
-    note = forms.CharField(required=False, max_length=1000)
-
-
-# --- rules in words ---------------------------------------------------------------------------------------------
-
-
-def rule_summary(rule: ScoringRule) -> str:
-    """A rule in words, as marketing and the approving manager read it."""
-    if rule.kind in (RuleKind.ATTRIBUTE, RuleKind.DISQUALIFY):
-        condition = rule.as_engine_rule().condition
-        source = condition.field.split(".")[0]
-        try:
-            return f"{source}'s {condition.describe()}"
-        except (TypeError, ValueError):  # a value that does not fit its operator: still show what is stored
-            return f"{source}'s {condition.field} {OPERATOR_LABELS.get(condition.op, condition.op)} {condition.value}"
-    if rule.kind == RuleKind.BEHAVIOUR:
-        text = f"each {rule.event_kind.replace('_', ' ')}"
-        if rule.property_name:
-            text += f" with {rule.property_name} starting “{rule.property_value}”"
-        if rule.min_count > 1:
-            text += f", counted from the {_ordinal(rule.min_count)}"
-        text += f"; at most {plain_number(rule.cap if rule.cap is not None else 100.0)} points"
-        if rule.half_life_days:
-            text += f"; half-life {plain_number(rule.half_life_days)} days"
-        else:
-            text += "; no decay"
-        return text
-    if rule.kind == RuleKind.INTENT:
-        topics = ", ".join(rule.topics) if rule.topics else "any topic"
-        return f"intent surge of {rule.min_surge}+ on {topics}, seen within {rule.within_days} days"
-    if rule.kind == RuleKind.INACTIVITY:
-        return f"no activity at all for {rule.days} days"
-    return rule.kind
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
