@@ -1,17 +1,115 @@
-"""Database helpers shared by the apps."""
+"""Database helpers shared by the apps: many rows written in one statement.
+
+On PostgreSQL a batch travels as one JSON document that `jsonb_to_recordset` turns back into typed rows: one
+parameter to quote and one string to parse, where Django's bulk_create and bulk_update build per-row objects and
+per-cell parameters (bulk_update a CASE with one branch per row for every field, which costs seconds for a few
+hundred rows) and psycopg quotes array parameters element by element in Python. Other databases (the SQLite demo)
+take Django's bulk_create and bulk_update, which give the same result.
+"""
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
 from django.db import connection
+from django.db.models import Expression
 from django.utils import timezone
 
 
-def bulk_update_rows(model, objs, field_names: list[str], *, batch_size: int = 1000) -> int:
-    """Write these fields of these objects, like QuerySet.bulk_update, in one UPDATE ... FROM (VALUES ...) per batch.
+class Deferred:
+    """A query parameter worked out when a compiled statement runs, from that run's context (a dict).
 
-    Django's bulk_update builds a CASE with one branch per row for every field, which costs seconds for a few
-    hundred rows; on PostgreSQL a VALUES list joins in one pass. Fields with auto_now get the current time, as
-    save() would give them. Other databases (the SQLite demo) use bulk_update.
+    Compiling a large Django expression costs tens of milliseconds; a statement run many times a second with
+    different values (a reference time, a batch of ids) is compiled once with Deferred parameters in its params
+    and `with_context` fills them in for each run.
+    """
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    @staticmethod
+    def with_context(params, context: dict) -> list:
+        return [p.compute(context) if isinstance(p, Deferred) else p for p in params]
+
+
+class DeferredValue(Expression):
+    """An expression that compiles to a placeholder whose value `compute(context)` gives at run time, prepared
+    for the database as its output field prepares values."""
+
+    def __init__(self, compute, output_field):
+        super().__init__(output_field=output_field)
+        self.compute = compute
+
+    def as_sql(self, compiler, connection):
+        field, compute = self.output_field, self.compute
+        return "%s", [Deferred(lambda context: field.get_db_prep_value(compute(context), connection))]
+
+
+def _json_value(value):
+    # Exact forms the database parses back to the same value (DjangoJSONEncoder would cut microseconds).
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot send {type(value).__name__} in a batch")
+
+
+def _recordset(fields, rows) -> tuple[str, list]:
+    """`jsonb_to_recordset(%s::jsonb) AS v(c0 type, ...)` for these fields, and its one parameter."""
+    columns = ", ".join(f"c{i} {field.db_type(connection)}" for i, field in enumerate(fields))
+    names = [f"c{i}" for i in range(len(fields))]
+    document = json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=_json_value)
+    return f"jsonb_to_recordset(%s::jsonb) AS v({columns})", [document]
+
+
+def rows_insert(model, field_names: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
+    """INSERT rows (tuples of values in `field_names` order) in one statement; with `ignore_conflicts` a row that
+    would break a unique constraint is skipped, as bulk_create(ignore_conflicts=True) does."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in field_names]
+    # Columns not given are filled as bulk_create fills them: auto_now(_add) with the time, others with their
+    # default.
+    now = timezone.now()
+    for field in model._meta.concrete_fields:
+        if field in fields or field.primary_key:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            fill = [now] * len(rows)
+        elif field.has_default():
+            fill = [field.get_default() for _ in rows]
+        else:
+            continue
+        fields.append(field)
+        rows = [(*row, value) for row, value in zip(rows, fill, strict=True)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**{f.attname: value for f, value in zip(fields, row, strict=True)}) for row in rows],
+            batch_size=1000,
+            ignore_conflicts=ignore_conflicts,
+        )
+        return
+    source, params = _recordset(fields, rows)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(f'v.c{i}' for i in range(len(fields)))} FROM {source}"
+    )
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def bulk_update_rows(model, objs, field_names: list[str], *, batch_size: int = 5000) -> int:
+    """Write these fields of these objects, like QuerySet.bulk_update, in one UPDATE ... FROM per batch.
+
+    Fields with auto_now get the current time, as save() would give them.
     """
     objs = list(objs)
     if not objs:
@@ -23,25 +121,20 @@ def bulk_update_rows(model, objs, field_names: list[str], *, batch_size: int = 1
             for obj in objs:
                 setattr(obj, field.attname, now)
     if connection.vendor != "postgresql":
-        return model.objects.bulk_update(objs, field_names, batch_size=batch_size)
+        return model.objects.bulk_update(objs, field_names, batch_size=1000)
     pk = model._meta.pk
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = [pk, *fields]
-    casts = [f"%s::{column.db_type(connection)}" for column in columns]
-    names = ["pk_", *[f"c{i}" for i in range(len(fields))]]
-    assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = v.c{i}" for i, field in enumerate(fields))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    # c0 is the primary key; the fields follow as c1, c2, ...
+    assignments = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(fields, start=1))
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
             batch = objs[start : start + batch_size]
-            row = "(" + ", ".join(casts) + ")"
-            sql = (
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(batch))}) "
-                f"AS v({', '.join(names)}) WHERE {table}.{connection.ops.quote_name(pk.column)} = v.pk_"
+            rows = [tuple(getattr(obj, field.attname) for field in [pk, *fields]) for obj in batch]
+            source, params = _recordset([pk, *fields], rows)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{quote(pk.column)} = v.c0", params
             )
-            params = []
-            for obj in batch:
-                params.extend(column.get_db_prep_save(getattr(obj, column.attname), connection) for column in columns)
-            cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated

@@ -124,6 +124,7 @@ def lead_transition(
 @dataclass
 class BulkTransitionResult:
     moved: int = 0
+    moved_ids: list[int] = field(default_factory=list)
     # Leads that were not in a stage from which the move is legal, by their current stage.
     skipped_by_stage: dict[str, int] = field(default_factory=dict)
 
@@ -159,7 +160,7 @@ def lead_transition_bulk(
             # Lock in id order so two bulk callers cannot deadlock each other.
             rows = list(
                 Lead.objects.select_for_update(no_key=True)
-                .filter(pk__in=chunk)
+                .filter(pk__any_of=chunk)
                 .order_by("pk")
                 .values_list("pk", "stage")
             )
@@ -172,7 +173,7 @@ def lead_transition_bulk(
             values = {"stage": to, "stage_changed_at": at, "updated_at": at}
             if timestamp_field:
                 values[timestamp_field] = at
-            Lead.objects.filter(pk__in=[pk for pk, _ in movable]).update(**values)
+            Lead.objects.filter(pk__any_of=[pk for pk, _ in movable]).update(**values)
             StageTransition.objects.bulk_create(
                 [
                     StageTransition(
@@ -198,4 +199,5 @@ def lead_transition_bulk(
                 changes={"to": to, "lead_ids": [pk for pk, _ in movable][:50], "count": len(movable)},
             )
             result.moved += len(movable)
+            result.moved_ids.extend(pk for pk, _ in movable)
     return result
