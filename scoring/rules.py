@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 PILLARS = ("fit", "engagement", "intent", "buying")
 PILLAR_LABELS = {"fit": "Fit", "engagement": "Engagement", "intent": "Intent", "buying": "Buying signals"}
@@ -123,7 +124,7 @@ class BehaviourRule:
     property_value: str = ""  # matched as a prefix, case-insensitive: "/pricing" matches "/pricing/enterprise"
     kind: str = "behaviour"
 
-    @property
+    @cached_property  # hashed once per rule: ingestion asks for it for every event
     def matcher(self) -> str:
         """Identifies the per-lead aggregate this rule reads; rules with the same matcher share one aggregate."""
         prop = f"{self.property_name}^{self.property_value.lower()}" if self.property_name else ""
@@ -142,7 +143,7 @@ class IntentRule:
     pillar: str = "intent"
     kind: str = "intent"
 
-    @property
+    @cached_property
     def matcher(self) -> str:
         return matcher_key("i", f"surge{self.min_surge}|{','.join(sorted(t.lower() for t in self.topics))}")
 

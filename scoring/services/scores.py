@@ -5,34 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from leadops.db import bulk_update_rows
 from leadops.models import Lead
 from leadops.rules import Stage
 from leadops.services import lead_transition_bulk
 from scoring import rules as engine
-from scoring.compiler import scored_queryset, temperature_sql, tier_sql
+from scoring.compiler import ScoringStatement
 from scoring.facts import engine_model, facts_for_leads
 from scoring.models import BorderlineReview, ScoringModelVersion
 
 # Sent with the ids of leads that just became SQLs; routing connects to it to assign them.
 leads_became_sql = Signal()
-
-SCORE_FIELDS = [
-    "score_fit",
-    "score_engagement",
-    "score_intent",
-    "score_buying",
-    "score_total",
-    "score_tier",
-    "temperature",
-    "scored_at",
-    "score_version",
-]
 
 
 @dataclass
@@ -51,61 +38,31 @@ def leads_rescore_range(
     """
     model = model or engine_model(version)
     with transaction.atomic():
-        scored = _update_scores_set_based(version=version, model=model, lo=lo, hi=hi, now=now)
+        statement = ScoringStatement.for_model(model, by_ids=False)
+        scored = statement.execute(now=now, version_id=version.pk, lo=lo, hi=hi)
         result = apply_stage_moves(version=version, model=model, leads=Q(pk__gte=lo, pk__lt=hi), now=now)
     result.scored = scored
     return result
 
 
-def _update_scores_set_based(*, version, model, lo: int, hi: int, now: datetime) -> int:
-    inner = scored_queryset(model, now=now, leads=Lead.objects.filter(pk__gte=lo, pk__lt=hi), with_total=False)
-    columns = ["s_id", "s_fit", "s_engagement", "s_intent", "s_buying", "s_disqualified_by", "s_segment"]
-    inner = inner.annotate(s_id=F("pk")).values_list(*columns)
-    inner_sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
-    weights = [float(model.weights[p]) for p in engine.PILLARS]
-    total = "FLOOR(((((0.0 + %s * i.s_fit) + %s * i.s_engagement) + %s * i.s_intent) + %s * i.s_buying) + 0.5)"
-    tier, tier_params = tier_sql(
-        model.thresholds, total="s.total", segment="s.s_segment", disqualified="s.s_disqualified_by <> ''"
-    )
-    temperature, temperature_params = temperature_sql(model.thresholds, total="s.total")
-    table = Lead._meta.db_table
-    sql = (
-        f"UPDATE {table} SET score_fit = s.s_fit, score_engagement = s.s_engagement, score_intent = s.s_intent, "
-        f"score_buying = s.s_buying, score_total = s.total, score_tier = {tier}, temperature = {temperature}, "
-        f"scored_at = %s, score_version_id = %s "
-        f"FROM (SELECT i.*, {total} AS total FROM ({inner_sql}) i) s "
-        f"WHERE {table}.id = s.s_id"
-    )
-    params = [*tier_params, *temperature_params, now, version.pk, *weights, *inner_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 def leads_rescore(
     *, lead_ids, version: ScoringModelVersion, now: datetime | None = None, model: engine.Model | None = None
 ) -> RescoreResult:
-    """Re-score a small set of leads (after events arrived) with the per-lead engine, then move stages."""
+    """Re-score these leads (after their events arrived) set-based, then move the stages that crossed a threshold.
+
+    The rows are locked in id order first, so batches that share leads wait for each other instead of
+    deadlocking.
+    """
     now = now or timezone.now()
     model = model or engine_model(version)
     ids = sorted(set(lead_ids))
     with transaction.atomic():
-        leads = list(Lead.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
-        facts = facts_for_leads(ids)
-        for lead in leads:
-            result = engine.score_lead(facts[lead.pk], model, now=now)
-            lead.score_fit = result.pillars["fit"]
-            lead.score_engagement = result.pillars["engagement"]
-            lead.score_intent = result.pillars["intent"]
-            lead.score_buying = result.pillars["buying"]
-            lead.score_total = result.total
-            lead.score_tier = result.tier
-            lead.temperature = result.temperature
-            lead.scored_at = now
-            lead.score_version = version
-        bulk_update_rows(Lead, leads, SCORE_FIELDS)
-        outcome = apply_stage_moves(version=version, model=model, leads=Q(pk__in=ids), now=now)
-    outcome.scored = len(leads)
+        locked = Lead.objects.select_for_update(no_key=True).filter(pk__any_of=ids).order_by("pk")
+        if not list(locked.values_list("pk")):
+            return RescoreResult()
+        scored = ScoringStatement.for_model(model, by_ids=True).execute(now=now, version_id=version.pk, ids=ids)
+        outcome = apply_stage_moves(version=version, model=model, leads=Q(pk__any_of=ids), now=now)
+    outcome.scored = scored
     return outcome
 
 
@@ -114,56 +71,72 @@ def apply_stage_moves(*, version: ScoringModelVersion, model: engine.Model, lead
 
     - scored for the first time below MQL: new -> lead;
     - at or above the MQL cut-off: new / lead / nurture -> MQL;
-    - above the segment's SQL cut-off (outside the borderline band): MQL -> SQL, then the routing hook;
-    - within the borderline band: stays where it is and a manager's review is opened;
+    - above the segment's SQL cut-off (outside the borderline band): MQL -> SQL, then the routing hook; a lead
+      that just became an MQL in this pass goes on to SQL;
+    - within the borderline band: stays an MQL and a manager's review is opened;
     - disqualified by a rule: early stages -> disqualified, with the rule as the reason;
     - an MQL whose score fell below the MQL cut-off goes back to nurture.
+
+    One query finds every lead that has a move to make (a full re-score chunk is read once, not once per move).
     """
     by = f"scoring {version.label}"
     t = model.thresholds
     result = RescoreResult()
-    scope = Lead.objects.filter(leads, score_version=version)
+    early = {Stage.NEW, Stage.LEAD, Stage.MQL, Stage.NURTURE}
+    qualifying = {"mql", "sql", "borderline"}
+    candidates = list(
+        Lead.objects.filter(leads, score_version=version)
+        .filter(
+            Q(score_tier="disqualified", stage__in=early)
+            | Q(score_tier="below_mql", stage__in=[Stage.NEW, Stage.MQL])
+            | Q(score_tier__in=qualifying, stage__in=[Stage.NEW, Stage.LEAD, Stage.NURTURE, Stage.MQL])
+        )
+        .values_list("pk", "stage", "score_tier", "score_total")
+    )
 
-    def move(queryset, to: str, reason: str) -> list[int]:
-        ids = list(queryset.values_list("pk", flat=True))
-        if ids:
-            moved = lead_transition_bulk(lead_ids=ids, to=to, by=by, reason=reason, at=now)
-            result.moved[to] = result.moved.get(to, 0) + moved.moved
-        return ids
+    def move(ids: list[int], to: str, reason: str) -> set[int]:
+        if not ids:
+            return set()
+        moved = lead_transition_bulk(lead_ids=ids, to=to, by=by, reason=reason, at=now)
+        result.moved[to] = result.moved.get(to, 0) + moved.moved
+        return set(moved.moved_ids)
 
-    _disqualify(scope, model, now, move)
-    move(scope.filter(score_tier="below_mql", stage=Stage.NEW), Stage.LEAD, f"Scored below the MQL cut-off ({t.mql})")
-    qualifying = ["mql", "sql", "borderline"]
+    disqualified = [pk for pk, stage, tier, _ in candidates if tier == "disqualified" and stage in early]
+    _disqualify(disqualified, model, now, move)
     move(
-        scope.filter(score_tier__in=qualifying, stage__in=[Stage.NEW, Stage.LEAD, Stage.NURTURE]),
+        [pk for pk, stage, tier, _ in candidates if tier == "below_mql" and stage == Stage.NEW],
+        Stage.LEAD,
+        f"Scored below the MQL cut-off ({t.mql})",
+    )
+    became_mql = move(
+        [pk for pk, stage, tier, _ in candidates if tier in qualifying and stage != Stage.MQL],
         Stage.MQL,
         f"Score reached the MQL cut-off ({t.mql})",
     )
+    mqls = [(pk, tier, total) for pk, stage, tier, total in candidates if stage == Stage.MQL or pk in became_mql]
     new_sqls = move(
-        scope.filter(score_tier="sql", stage=Stage.MQL),
+        [pk for pk, tier, _ in mqls if tier == "sql"],
         Stage.SQL,
         f"Score above the segment's SQL cut-off (SMB {t.sql_smb}, Mid-Market {t.sql_mid_market}, "
         f"Enterprise {t.sql_enterprise})",
     )
     move(
-        scope.filter(score_tier="below_mql", stage=Stage.MQL),
+        [pk for pk, stage, tier, _ in candidates if tier == "below_mql" and stage == Stage.MQL],
         Stage.NURTURE,
         f"Score fell below the MQL cut-off ({t.mql})",
     )
-    result.borderline_opened = _open_borderline_reviews(scope, version, now)
+    result.borderline_opened = _open_borderline_reviews(
+        [(pk, total) for pk, tier, total in mqls if tier == "borderline"], version, now
+    )
     if new_sqls:
-        transaction.on_commit(lambda: leads_became_sql.send(sender=ScoringModelVersion, lead_ids=new_sqls))
+        sql_ids = sorted(new_sqls)
+        transaction.on_commit(lambda: leads_became_sql.send(sender=ScoringModelVersion, lead_ids=sql_ids))
     return result
 
 
-def _disqualify(scope, model, now, move) -> None:
+def _disqualify(candidates: list[int], model, now, move) -> None:
     # The set-based pass stores the tier only; the rule that disqualified a lead is recomputed per lead for the
     # reason, which is cheap because disqualifications are few.
-    candidates = list(
-        scope.filter(
-            score_tier="disqualified", stage__in=[Stage.NEW, Stage.LEAD, Stage.MQL, Stage.NURTURE]
-        ).values_list("pk", flat=True)
-    )
     by_rule: dict[str, list[int]] = {}
     for start in range(0, len(candidates), 2000):
         chunk = candidates[start : start + 2000]
@@ -171,16 +144,22 @@ def _disqualify(scope, model, now, move) -> None:
             result = engine.score_lead(facts, model, now=now)
             by_rule.setdefault(result.disqualified_by or "a disqualifying rule", []).append(lead_id)
     for rule_name, ids in by_rule.items():
-        move(Lead.objects.filter(pk__in=ids), Stage.DISQUALIFIED, f"Disqualified by rule: {rule_name}")
+        move(ids, Stage.DISQUALIFIED, f"Disqualified by rule: {rule_name}")
 
 
-def _open_borderline_reviews(scope, version, now) -> int:
-    candidates = scope.filter(score_tier="borderline", stage=Stage.MQL).exclude(
-        borderline_reviews__status=BorderlineReview.Status.OPEN
+def _open_borderline_reviews(candidates: list[tuple[int, int]], version, now) -> int:
+    """Open a review for each (lead, score) unless one is open already."""
+    if not candidates:
+        return 0
+    already_open = set(
+        BorderlineReview.objects.filter(
+            lead_id__in=[pk for pk, _ in candidates], status=BorderlineReview.Status.OPEN
+        ).values_list("lead_id", flat=True)
     )
     reviews = [
         BorderlineReview(lead_id=lead_id, version=version, score=score, opened_at=now)
-        for lead_id, score in candidates.values_list("pk", "score_total")
+        for lead_id, score in candidates
+        if lead_id not in already_open
     ]
     BorderlineReview.objects.bulk_create(reviews, batch_size=1000, ignore_conflicts=True)
     return len(reviews)

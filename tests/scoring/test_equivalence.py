@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from leadops.models import Account, Lead
 from scoring import rules as engine
-from scoring.compiler import scored_queryset
+from scoring.compiler import ScoringStatement, scored_queryset
 from scoring.facts import facts_for_leads
-from scoring.models import LeadAggregate
+from scoring.models import LeadAggregate, ScoringModelVersion, VersionStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -228,6 +228,37 @@ def test_set_based_and_per_lead_evaluators_agree(model, rows):
             assert int(got["s_total"]) == expected.total
             assert got["s_disqualified_by"] == expected.disqualified_by
             assert got["s_segment"] == facts[lead_id].attributes["account.segment"]
+        transaction.set_rollback(True)
+
+
+STORED = ["score_fit", "score_engagement", "score_intent", "score_buying", "score_total", "score_tier", "temperature"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(model=models(), rows=lead_rows, by_ids=st.booleans())
+def test_the_stored_scores_of_both_rescore_paths_match_the_engine(model, rows, by_ids):
+    """The statement that writes scores (compiled once per model, reference time and leads filled in per run) stores
+    what the engine computes, for a list of ids (events arrived) and an id range (full re-score)."""
+    version_id = ScoringModelVersion.objects.get(status=VersionStatus.ACTIVE).pk
+    with transaction.atomic():
+        ids = _store(rows, model)
+        facts = facts_for_leads(ids)
+        statement = ScoringStatement.for_model(model, by_ids=by_ids)
+        if by_ids:
+            written = statement.execute(now=NOW, version_id=version_id, ids=ids[::2])
+            scored = ids[::2]
+        else:
+            written = statement.execute(now=NOW, version_id=version_id, lo=min(ids), hi=max(ids) + 1)
+            scored = ids
+        assert written == len(scored)
+        stored = {row[0]: row[1:] for row in Lead.objects.filter(pk__in=ids).values_list("pk", *STORED)}
+        for lead_id in ids:
+            if lead_id not in scored:
+                assert stored[lead_id][4] is None  # the statement wrote only the leads it was given
+                continue
+            expected = engine.score_lead(facts[lead_id], model, now=NOW)
+            pillars = [expected.pillars[p] for p in engine.PILLARS]
+            assert stored[lead_id] == (*pillars, expected.total, expected.tier, expected.temperature), lead_id
         transaction.set_rollback(True)
 
 
