@@ -1,8 +1,8 @@
 """Batch ingestion of behaviour events and intent signals (marketing automation, web tracking, intent providers).
 
 A batch is validated whole: one bad item and nothing is stored, and the answer lists every bad item by index. A
-stored batch is folded into the leads' scoring aggregates in the same transaction and their re-scoring is queued
-once the transaction commits, so a lead's new score is readable within seconds.
+stored batch is folded into the leads' scoring aggregates and its leads are queued for re-scoring in the same
+transaction; once it commits a worker is woken, so a lead's new score is readable within seconds.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class EventIngestApi(APIView):
         emails = {e["email"].lower() for e in events if not e.get("lead_id")}
         ids_by_email = dict(Lead.objects.filter(email__in=emails).values_list("email", "pk"))
         wanted_ids = {e["lead_id"] for e in events if e.get("lead_id")}
-        known_ids = set(Lead.objects.filter(pk__in=wanted_ids).values_list("pk", flat=True))
+        known_ids = set(Lead.objects.filter(pk__any_of=wanted_ids).values_list("pk", flat=True))
         errors = {}
         for index, event in enumerate(events):
             if event.get("lead_id"):
@@ -180,11 +180,9 @@ def _indexed(errors) -> dict:
     return {index: error for index, error in enumerate(errors) if error}
 
 
-RESCORE_BATCH = 1000
-
-
 def _rescore_later(lead_ids: list[int]) -> None:
-    from scoring.tasks import rescore_leads
+    # The leads are already queued (scoring.PendingRescore, same transaction); this only wakes a worker.
+    from scoring.tasks import rescore_pending
 
-    for start in range(0, len(lead_ids), RESCORE_BATCH):
-        rescore_leads.delay(lead_ids[start : start + RESCORE_BATCH])
+    if lead_ids:
+        rescore_pending.delay()

@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-nightly-decay": {"task": "scoring.tasks.nightly_decay", "schedule": crontab(hour=2, minute=30)},
     # Chunks of a re-score whose worker died are handed out again.
     "scoring-resume-runs": {"task": "scoring.tasks.rescore_runs_resume", "schedule": 300.0},
+    # Leads queued by ingestion are re-scored when a batch arrives; this catches a wake-up message that was lost.
+    "scoring-drain-pending": {"task": "scoring.tasks.rescore_pending", "schedule": 60.0},
     "purge-expired-sessions": {
         "task": "leadops.tasks.sessions_purge",
         "schedule": crontab(hour=3, minute=17),

@@ -6,6 +6,7 @@ from scoring.models import (
     BorderlineReview,
     ImpactPreview,
     LeadAggregate,
+    PendingRescore,
     RescoreChunk,
     RescoreRun,
     ScoringModel,
@@ -59,6 +60,16 @@ class ScoringRuleAdmin(ReadOnlyAdmin):
 @admin.register(LeadAggregate)
 class LeadAggregateAdmin(ReadOnlyAdmin):
     list_display = ["lead", "last_event_at", "updated_at"]
+    raw_id_fields = ["lead"]
+    show_full_result_count = False
+
+
+@admin.register(PendingRescore)
+class PendingRescoreAdmin(ReadOnlyAdmin):
+    """How far behind the incremental re-scoring is: entries older than a minute mean no worker is draining."""
+
+    list_display = ["lead", "queued_at"]
+    ordering = ["queued_at"]
     raw_id_fields = ["lead"]
     show_full_result_count = False
 

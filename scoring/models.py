@@ -211,6 +211,21 @@ class LeadAggregate(models.Model):
         return f"aggregates of lead {self.lead_id}"
 
 
+class PendingRescore(models.Model):
+    """A lead whose events or signals changed and whose score has not caught up yet.
+
+    Ingestion adds the lead in the same transaction as its events; a worker claims a batch of pending leads
+    (skipping those another worker holds), re-scores them and deletes the entries in one transaction. A worker
+    that dies leaves its entries pending, and a lead that gets more events while it waits is re-scored once.
+    """
+
+    lead = models.OneToOneField("leadops.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    queued_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} waiting for its score"
+
+
 class BorderlineReview(models.Model):
     """A lead whose score sits within the borderline band of its SQL cut-off, waiting for a manager's call."""
 

@@ -9,10 +9,13 @@ from django.utils import timezone
 
 from leadops.models import Lead
 from scoring.models import ImpactPreview, RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
-from scoring.services import aggregates, preview, runs, scores
+from scoring.services import aggregates, pending, preview, runs
 
 TRANSIENT = (OperationalError,)
 BACKFILL_CHUNK = 2000
+# A task stops after this many batches so that one task never runs for hours under sustained load; the next
+# ingested batch or beat sends another.
+PENDING_BATCHES_PER_TASK = 50
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
@@ -66,12 +69,13 @@ def rescore_chunk(chunk_id: int) -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
-def rescore_leads(lead_ids: list[int]) -> int:
-    """Re-score leads whose events or signals just arrived, with the active version."""
-    version = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).select_related("model").first()
-    if version is None:
-        return 0
-    return scores.leads_rescore(lead_ids=lead_ids, version=version).scored
+def rescore_pending() -> int:
+    """Re-score the leads ingestion queued, in batches, with the active version.
+
+    Every stored batch of events sends one; a task that finds the queue empty (another worker drained it) ends at
+    once. Beat sends one every minute as well, in case a message was lost.
+    """
+    return pending.pending_rescore_drain(max_batches=PENDING_BATCHES_PER_TASK).scored
 
 
 @shared_task(acks_late=True)

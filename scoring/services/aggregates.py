@@ -10,30 +10,62 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import timezone
 
-from leadops.db import bulk_update_rows
+from leadops.db import bulk_update_rows, rows_insert
 from leadops.models import IntentSignal, Lead, LeadEvent
 from scoring import rules as engine
-from scoring.models import LeadAggregate, ScoringModelVersion, VersionStatus
+from scoring.models import LeadAggregate, RuleKind, ScoringModelVersion, ScoringRule, VersionStatus
+from scoring.services.pending import leads_queue_for_rescore
 
 # Decayed sums are stored rounded: every database parses six decimals back to the same double.
 DECIMALS = 6
 IN_PLAY = [VersionStatus.ACTIVE, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
 
 
+# Rules of versions in play never change (only drafts are edited), so the engine rules built from them are kept
+# until the stored rows differ; ingestion asks for them on every batch.
+_MATCHER_FIELDS = (
+    "kind",
+    "key",
+    "name",
+    "pillar",
+    "points",
+    "event_kind",
+    "property_name",
+    "property_value",
+    "cap",
+    "half_life_days",
+    "min_count",
+    "min_surge",
+    "topics",
+    "within_days",
+)
+_in_play_cache: tuple[tuple, tuple[list, list]] | None = None
+
+
 def rules_in_play() -> tuple[list[engine.BehaviourRule], list[engine.IntentRule]]:
     """Behaviour and intent rules of every version whose aggregates must be kept, one per matcher."""
-    from scoring.facts import engine_model
-
+    global _in_play_cache
+    rows = tuple(
+        ScoringRule.objects.filter(version__status__in=IN_PLAY, kind__in=[RuleKind.BEHAVIOUR, RuleKind.INTENT])
+        .order_by("version_id", "position", "pk")
+        .values_list(*_MATCHER_FIELDS)
+    )
+    cached = _in_play_cache
+    if cached is not None and cached[0] == rows:
+        return cached[1]
     behaviour: dict[str, engine.BehaviourRule] = {}
     intent: dict[str, engine.IntentRule] = {}
-    for version in ScoringModelVersion.objects.filter(status__in=IN_PLAY).prefetch_related("rules"):
-        for rule in engine_model(version).rules:
-            if isinstance(rule, engine.BehaviourRule):
-                behaviour.setdefault(rule.matcher, rule)
-            elif isinstance(rule, engine.IntentRule):
-                intent.setdefault(rule.matcher, rule)
-    return list(behaviour.values()), list(intent.values())
+    for row in rows:
+        rule = ScoringRule(**dict(zip(_MATCHER_FIELDS, row, strict=True))).as_engine_rule()
+        if isinstance(rule, engine.BehaviourRule):
+            behaviour.setdefault(rule.matcher, rule)
+        else:
+            intent.setdefault(rule.matcher, rule)
+    result = (list(behaviour.values()), list(intent.values()))
+    _in_play_cache = (rows, result)
+    return result
 
 
 def fold_events(aggregate: LeadAggregate, events, behaviour_rules) -> None:
@@ -79,20 +111,28 @@ def fold_signals(aggregate: LeadAggregate, signals, intent_rules) -> None:
 
 
 def aggregates_locked(lead_ids) -> dict[int, LeadAggregate]:
-    """The aggregates of these leads, created when missing, locked for update until the transaction ends."""
+    """The aggregates of these leads, created when missing, locked for update until the transaction ends.
+
+    Locked in id order, so two batches touching the same leads wait for each other instead of deadlocking.
+    """
     ids = sorted(set(lead_ids))
-    LeadAggregate.objects.bulk_create([LeadAggregate(lead_id=i) for i in ids], ignore_conflicts=True)
+    now = timezone.now()
+    rows_insert(
+        LeadAggregate,
+        ["lead", "behaviour", "intent", "as_of", "updated_at"],
+        [(i, {}, {}, 0.0, now) for i in ids],
+        ignore_conflicts=True,
+    )
     return {
-        a.lead_id: a
-        for a in LeadAggregate.objects.select_for_update(no_key=True).filter(lead_id__in=ids).order_by("pk")
+        a.lead_id: a for a in LeadAggregate.objects.select_for_update(no_key=True).filter(pk__any_of=ids).order_by("pk")
     }
 
 
 def events_record(*, events: list[dict]) -> list[int]:
-    """Store events ({lead_id, kind, occurred_at, properties}) and fold them into the aggregates.
+    """Store events ({lead_id, kind, occurred_at, properties}), fold them into the aggregates and queue the leads
+    for re-scoring.
 
-    Returns the ids of the leads touched, for re-scoring. One transaction: stored events and aggregates never
-    disagree.
+    Returns the ids of the leads touched. One transaction: stored events, aggregates and the queue never disagree.
     """
     behaviour_rules, _ = rules_in_play()
     by_lead: dict[int, list] = defaultdict(list)
@@ -100,27 +140,22 @@ def events_record(*, events: list[dict]) -> list[int]:
         by_lead[event["lead_id"]].append((event["kind"], event.get("properties") or {}, event["occurred_at"]))
     with transaction.atomic():
         aggregates = aggregates_locked(by_lead)
-        LeadEvent.objects.bulk_create(
-            [
-                LeadEvent(
-                    lead_id=e["lead_id"],
-                    kind=e["kind"],
-                    occurred_at=e["occurred_at"],
-                    properties=e.get("properties") or {},
-                )
-                for e in events
-            ],
-            batch_size=1000,
+        rows_insert(
+            LeadEvent,
+            ["lead", "kind", "occurred_at", "properties"],
+            [(e["lead_id"], e["kind"], e["occurred_at"], e.get("properties") or {}) for e in events],
         )
         for lead_id, lead_events in by_lead.items():
             fold_events(aggregates[lead_id], lead_events, behaviour_rules)
         bulk_update_rows(LeadAggregate, aggregates.values(), ["behaviour", "as_of", "last_event_at", "updated_at"])
+        leads_queue_for_rescore(aggregates)
     return sorted(by_lead)
 
 
 def signals_record(*, signals: list[dict]) -> list[int]:
     """Store intent signals ({account_id, lead_id?, topic, surge_score, source, observed_at}); fold them into the
-    aggregates of the leads they concern (the lead, or every lead of the account). Returns those leads' ids."""
+    aggregates of the leads they concern (the lead, or every lead of the account) and queue those leads for
+    re-scoring. Returns their ids."""
     _, intent_rules = rules_in_play()
     with transaction.atomic():
         IntentSignal.objects.bulk_create([IntentSignal(**s) for s in signals], batch_size=1000)
@@ -137,6 +172,7 @@ def signals_record(*, signals: list[dict]) -> list[int]:
         for lead_id, lead_signals in by_lead.items():
             fold_signals(aggregates[lead_id], lead_signals, intent_rules)
         bulk_update_rows(LeadAggregate, aggregates.values(), ["intent", "updated_at"])
+        leads_queue_for_rescore(aggregates)
     return sorted(by_lead)
 
 

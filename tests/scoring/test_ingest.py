@@ -129,3 +129,25 @@ def test_who_may_send_events(client, cast, role, status):
 
 def test_anonymous_gets_401(client):
     assert client.post(reverse("api_event_ingest"), [], content_type="application/json").status_code == 401
+
+
+def test_event_properties_and_times_are_stored_exactly(api, active_version):
+    lead = LeadFactory()
+    properties = {
+        "path": "/pricing?plan=\"team\"&x='1'",
+        "title": "Zürich — 東京 \\ back\\slash",
+        "utm": {"campaign": "q4", "tags": ["a", "b", None], "score": 0.1 + 0.2},
+        "empty": "",
+    }
+    occurred = "2026-11-20T09:58:00.123456+01:00"
+    response = _post(
+        api,
+        "api_event_ingest",
+        [{"lead_id": lead.pk, "kind": "page_view", "occurred_at": occurred, "properties": properties}],
+    )
+    assert response.status_code == 202, response.json()
+    event = LeadEvent.objects.get(lead=lead)
+    assert event.properties == properties
+    assert event.occurred_at == dt.datetime.fromisoformat(occurred)
+    assert event.received_at is not None
+    assert lead.aggregate.last_event_at == dt.datetime.fromisoformat(occurred)
