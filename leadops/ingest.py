@@ -182,7 +182,7 @@ def _indexed(errors) -> dict:
 
 def _rescore_later(lead_ids: list[int]) -> None:
     # The leads are already queued (scoring.PendingRescore, same transaction); this only wakes a worker.
-    from scoring.tasks import rescore_pending
+    from scoring.tasks import rescore_pending_soon
 
     if lead_ids:
-        rescore_pending.delay()
+        rescore_pending_soon()

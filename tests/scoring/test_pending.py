@@ -204,3 +204,22 @@ def test_two_workers_drain_different_leads(active_version, monkeypatch):
     # Each lead moved once, by exactly one worker.
     moves = list(StageTransition.objects.filter(lead__in=leads).values_list("lead_id", flat=True))
     assert sorted(moves) == sorted(lead.pk for lead in leads)
+
+
+@pytest.mark.sqlite
+def test_a_process_wakes_the_workers_at_most_once_per_delay(monkeypatch):
+    """Batches committed while a wake-up is due ride on it: the worker drains them together."""
+    from celery import current_app
+
+    from scoring import tasks
+
+    sent = []
+    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.rescore_pending, "apply_async", lambda **options: sent.append(options))
+    monkeypatch.setattr(tasks, "_wake_up_due", 0.0)
+    for _ in range(5):
+        tasks.rescore_pending_soon()
+    assert sent == [{"countdown": tasks.WAKE_UP_DELAY_S}]
+    time.sleep(tasks.WAKE_UP_DELAY_S + 0.05)  # due: the next batch needs a wake-up of its own
+    tasks.rescore_pending_soon()
+    assert len(sent) == 2
