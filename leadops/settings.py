@@ -155,7 +155,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------------------------------------------
 CELERY_DIR = VAR_DIR / "celery"
-CELERY_BROKER_URL = env_broker_url("CELERY_BROKER_URL", "filesystem://")
+# The filesystem transport ignores the host, but kombu warns on every publish when the URL names none.
+CELERY_BROKER_URL = env_broker_url("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The filesystem transport needs its folders; in and out must be the same directory.
     for folder in ("queue", "processed", "control"):

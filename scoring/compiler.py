@@ -263,6 +263,10 @@ class ScoringStatement:
         """Score and write the leads; returns how many rows were written."""
         context = {"now": now, "version_id": version_id, "ids": ids, "lo": lo, "hi": hi}
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and connection.in_atomic_block:
+                # JIT-compiling the statement's few dozen expressions costs more than it saves: a 50,000-lead chunk
+                # ran about 15% faster without it (EXPLAIN ANALYZE on the benchmark's data).
+                cursor.execute("SET LOCAL jit = off")
             cursor.execute(self.sql, Deferred.with_context(self.params, context))
             return cursor.rowcount
 

@@ -4,18 +4,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def leave_room_for_hot_updates(apps, schema_editor):
-    # Aggregates are rewritten by every ingested batch; free space per page lets PostgreSQL keep the new row version
-    # on the same page (a HOT update, no index work). SQLite has no such setting.
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE scoring_leadaggregate SET (fillfactor = 75)")
-
-
-def back_to_full_pages(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE scoring_leadaggregate RESET (fillfactor)")
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -31,5 +19,4 @@ class Migration(migrations.Migration):
                 ('queued_at', models.DateTimeField(db_index=True)),
             ],
         ),
-        migrations.RunPython(leave_room_for_hot_updates, back_to_full_pages),
     ]
