@@ -102,6 +102,29 @@ class Pillar(models.TextChoices):
     BUYING = "buying", "Buying signals"
 
 
+# What a rule says: copied into a new draft, compared by the diff, edited by the forms.
+RULE_FIELDS = [
+    "key",
+    "name",
+    "kind",
+    "pillar",
+    "points",
+    "field",
+    "operator",
+    "value",
+    "event_kind",
+    "property_name",
+    "property_value",
+    "cap",
+    "half_life_days",
+    "min_count",
+    "min_surge",
+    "topics",
+    "within_days",
+    "days",
+]
+
+
 class ScoringRule(models.Model):
     """One rule of a version, stored as validated data; never evaluated as code."""
 

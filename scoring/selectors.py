@@ -90,7 +90,8 @@ def borderline_queue(*, user) -> QuerySet[BorderlineReview]:
 
 def version_diff(*, old: ScoringModelVersion, new: ScoringModelVersion) -> dict:
     """Settings and rules that differ between two versions, by rule key."""
-    from scoring.services.governance import RULE_FIELDS, VERSION_FIELDS
+    from scoring.models import RULE_FIELDS
+    from scoring.services.governance import VERSION_FIELDS
 
     settings = [
         {"setting": name, "old": getattr(old, name), "new": getattr(new, name)}

@@ -10,8 +10,8 @@ from leadops.models import EventKind, LeadSource
 from leadops.rules import Department, Segment, Seniority
 from scoring import rules as engine
 from scoring.forms.common import OPERATOR_LABELS, ServiceErrorsMixin, _helper, plain_number
-from scoring.models import Pillar, RuleKind, ScoringRule
-from scoring.services.governance import EVENT_KINDS, RULE_FIELDS
+from scoring.models import RULE_FIELDS, Pillar, RuleKind, ScoringRule
+from scoring.services.governance import EVENT_KINDS
 
 NO_VALUE_OPERATORS = {"is_empty", "is_not_empty", "is_true", "is_false"}
 FIELD_LABELS = {

@@ -15,7 +15,7 @@ from django.utils import timezone
 from leadops.db import bulk_update_rows, rows_insert
 from leadops.models import IntentSignal, Lead, LeadEvent
 from scoring import rules as engine
-from scoring.models import LeadAggregate, RuleKind, ScoringModelVersion, ScoringRule, VersionStatus
+from scoring.models import RULE_FIELDS, LeadAggregate, RuleKind, ScoringModelVersion, ScoringRule, VersionStatus
 from scoring.services.pending import leads_queue_for_rescore
 
 # Decayed sums are stored rounded: every database parses six decimals back to the same double.
@@ -25,22 +25,6 @@ IN_PLAY = [VersionStatus.ACTIVE, VersionStatus.SUBMITTED, VersionStatus.APPROVED
 
 # Rules of versions in play never change (only drafts are edited), so the engine rules built from them are kept
 # until the stored rows differ; ingestion asks for them on every batch.
-_MATCHER_FIELDS = (
-    "kind",
-    "key",
-    "name",
-    "pillar",
-    "points",
-    "event_kind",
-    "property_name",
-    "property_value",
-    "cap",
-    "half_life_days",
-    "min_count",
-    "min_surge",
-    "topics",
-    "within_days",
-)
 _in_play_cache: tuple[tuple, tuple[list, list]] | None = None
 
 
@@ -50,7 +34,7 @@ def rules_in_play() -> tuple[list[engine.BehaviourRule], list[engine.IntentRule]
     rows = tuple(
         ScoringRule.objects.filter(version__status__in=IN_PLAY, kind__in=[RuleKind.BEHAVIOUR, RuleKind.INTENT])
         .order_by("version_id", "position", "pk")
-        .values_list(*_MATCHER_FIELDS)
+        .values_list(*RULE_FIELDS)
     )
     cached = _in_play_cache
     if cached is not None and cached[0] == rows:
@@ -58,7 +42,7 @@ def rules_in_play() -> tuple[list[engine.BehaviourRule], list[engine.IntentRule]
     behaviour: dict[str, engine.BehaviourRule] = {}
     intent: dict[str, engine.IntentRule] = {}
     for row in rows:
-        rule = ScoringRule(**dict(zip(_MATCHER_FIELDS, row, strict=True))).as_engine_rule()
+        rule = ScoringRule(**dict(zip(RULE_FIELDS, row, strict=True))).as_engine_rule()
         if isinstance(rule, engine.BehaviourRule):
             behaviour.setdefault(rule.matcher, rule)
         else:

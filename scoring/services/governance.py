@@ -16,31 +16,11 @@ from leadops.models import EventKind
 from leadops.services import Actor, audit_log
 from scoring import rules as engine
 from scoring.facts import engine_model
-from scoring.models import RuleKind, ScoringModel, ScoringModelVersion, ScoringRule, VersionStatus
+from scoring.models import RULE_FIELDS, RuleKind, ScoringModel, ScoringModelVersion, ScoringRule, VersionStatus
 from scoring.services.aggregates import missing_matchers
 from scoring.services.preview import impact_preview_request
 
 EVENT_KINDS = frozenset(EventKind.ALL)
-RULE_FIELDS = [
-    "key",
-    "name",
-    "kind",
-    "pillar",
-    "points",
-    "field",
-    "operator",
-    "value",
-    "event_kind",
-    "property_name",
-    "property_value",
-    "cap",
-    "half_life_days",
-    "min_count",
-    "min_surge",
-    "topics",
-    "within_days",
-    "days",
-]
 VERSION_FIELDS = [
     "weight_fit",
     "weight_engagement",
