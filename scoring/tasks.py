@@ -78,7 +78,10 @@ def rescore_pending() -> int:
     Ingestion sends one through rescore_pending_soon; a task that finds the queue empty (another worker drained
     it) ends at once. Beat sends one every minute as well, in case a message was lost.
     """
-    return pending.pending_rescore_drain(max_batches=PENDING_BATCHES_PER_TASK).scored
+    result = pending.pending_rescore_drain(batch=pending.DRAIN_BATCH, max_batches=PENDING_BATCHES_PER_TASK)
+    if result.batches == PENDING_BATCHES_PER_TASK:
+        rescore_pending.delay()  # stopped at its limit with leads possibly left: a fresh task goes on
+    return result.scored
 
 
 # How long a process lets queued leads gather before a worker drains them. A worker scores a batch of a few hundred

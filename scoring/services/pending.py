@@ -54,6 +54,7 @@ def pending_rescore_drain(*, batch: int = DRAIN_BATCH, max_batches: int | None =
         for stage, count in result.moved.items():
             total.moved[stage] = total.moved.get(stage, 0) + count
         done += 1
+    total.batches = done
     return total
 
 

@@ -27,6 +27,7 @@ class RescoreResult:
     scored: int = 0
     moved: dict[str, int] = field(default_factory=dict)
     borderline_opened: int = 0
+    batches: int = 0  # transactions it took (the incremental path drains in batches)
 
 
 def leads_rescore_range(

@@ -223,3 +223,18 @@ def test_a_process_wakes_the_workers_at_most_once_per_delay(monkeypatch):
     time.sleep(tasks.WAKE_UP_DELAY_S + 0.05)  # due: the next batch needs a wake-up of its own
     tasks.rescore_pending_soon()
     assert len(sent) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_a_task_that_stops_at_its_batch_limit_hands_the_rest_to_a_fresh_task(active_version, monkeypatch):
+    from scoring import tasks
+
+    leads = [_lead(f"rep{i}") for i in range(5)]
+    for lead in leads:
+        aggregates.events_record(events=_events(lead, "email_open"))
+    monkeypatch.setattr(pending, "DRAIN_BATCH", 2)
+    monkeypatch.setattr(tasks, "PENDING_BATCHES_PER_TASK", 1)
+    tasks.rescore_pending.delay()  # eager here: each follow-up task runs at once
+    assert not PendingRescore.objects.exists()
+    assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], score_version=active_version).count() == 5
