@@ -48,6 +48,23 @@ def _not_in_future(value):
     return value
 
 
+def _text_storable(value):
+    """Refuse NUL characters anywhere in a property (keys included): PostgreSQL cannot store them in JSON or text."""
+
+    def walk(item):
+        if isinstance(item, str):
+            return "\x00" not in item
+        if isinstance(item, dict):
+            return all(walk(key) and walk(inner) for key, inner in item.items())
+        if isinstance(item, list):
+            return all(walk(inner) for inner in item)
+        return True
+
+    if not walk(value):
+        raise serializers.ValidationError("contains a NUL character (\\u0000), which cannot be stored; remove it.")
+    return value
+
+
 class EventIngestApi(APIView):
     """POST a list of events: [{"lead_id": 1 or "email": "...", "kind": "demo_request", "occurred_at": ISO 8601,
     "properties": {...}}, ...]."""
@@ -60,7 +77,7 @@ class EventIngestApi(APIView):
         email = serializers.EmailField(required=False)
         kind = serializers.ChoiceField(choices=EventKind.ALL)
         occurred_at = serializers.DateTimeField(validators=[_not_in_future])
-        properties = serializers.DictField(required=False, default=dict)
+        properties = serializers.DictField(required=False, default=dict, validators=[_text_storable])
 
         def validate(self, data):
             if not data.get("lead_id") and not data.get("email"):

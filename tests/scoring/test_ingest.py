@@ -151,3 +151,23 @@ def test_event_properties_and_times_are_stored_exactly(api, active_version):
     assert event.occurred_at == dt.datetime.fromisoformat(occurred)
     assert event.received_at is not None
     assert lead.aggregate.last_event_at == dt.datetime.fromisoformat(occurred)
+
+
+def test_a_nul_character_in_a_property_is_refused_with_a_reason(api, active_version):
+    lead = LeadFactory()
+    response = _post(
+        api,
+        "api_event_ingest",
+        [
+            {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"},
+            {
+                "lead_id": lead.pk,
+                "kind": "page_view",
+                "occurred_at": "2026-11-20T10:00:00Z",
+                "properties": {"utm": {"tags": ["ok", "bad\u0000tag"]}},
+            },
+        ],
+    )
+    assert response.status_code == 400
+    assert "NUL character" in str(response.json()["errors"]["1"])
+    assert not LeadEvent.objects.filter(lead=lead).exists()
