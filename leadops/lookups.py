@@ -14,6 +14,13 @@ from django.db.models import AutoField, BigAutoField, ForeignKey, Lookup
 
 from leadops.db import Deferred
 
+# Ids are 64-bit: a larger number can match no row, and sent to the database it would fail the whole statement.
+ID_RANGE = range(-(2**63), 2**63)
+
+
+def _ids(values) -> list[int]:
+    return [i for i in (int(value) for value in values) if i in ID_RANGE]
+
 
 class AnyOf(Lookup):
     lookup_name = "any_of"
@@ -24,10 +31,10 @@ class AnyOf(Lookup):
         if isinstance(self.rhs, Deferred):  # ids known only when the compiled statement runs
             compute = self.rhs.compute
             if connection.vendor == "postgresql":
-                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, Deferred(lambda c: [int(i) for i in compute(c)])]
-            ids_json = Deferred(lambda c: json.dumps([int(i) for i in compute(c)]))
+                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, Deferred(lambda c: _ids(compute(c)))]
+            ids_json = Deferred(lambda c: json.dumps(_ids(compute(c))))
             return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, ids_json]
-        ids = [int(value) for value in self.rhs]
+        ids = _ids(self.rhs)
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
         if not ids:

@@ -171,3 +171,28 @@ def test_a_nul_character_in_a_property_is_refused_with_a_reason(api, active_vers
     assert response.status_code == 400
     assert "NUL character" in str(response.json()["errors"]["1"])
     assert not LeadEvent.objects.filter(lead=lead).exists()
+
+
+def test_ids_beyond_the_database_range_are_unknown_leads_not_errors(api, active_version):
+    huge = 10**20
+    response = _post(
+        api, "api_event_ingest", [{"lead_id": huge, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z"}]
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["0"] == {"lead_id": [f"No lead with id {huge}."]}
+    response = _post(
+        api,
+        "api_signal_ingest",
+        [
+            {
+                "account_id": huge,
+                "lead_id": huge,
+                "topic": "Lead scoring",
+                "surge_score": 80,
+                "source": "bombora",
+                "observed_at": "2026-11-20T10:00:00Z",
+            }
+        ],
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["0"] == {"account": ["No such account."]}
