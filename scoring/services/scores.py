@@ -154,7 +154,7 @@ def _open_borderline_reviews(candidates: list[tuple[int, int]], version, now) ->
         return 0
     already_open = set(
         BorderlineReview.objects.filter(
-            lead_id__in=[pk for pk, _ in candidates], status=BorderlineReview.Status.OPEN
+            lead_id__any_of=[pk for pk, _ in candidates], status=BorderlineReview.Status.OPEN
         ).values_list("lead_id", flat=True)
     )
     reviews = [
