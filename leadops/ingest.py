@@ -7,6 +7,7 @@ transaction; once it commits a worker is woken, so a lead's new score is readabl
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.db import transaction
@@ -21,6 +22,10 @@ from leadops.models import Account, EventKind, Lead
 from scoring.services.aggregates import events_record, signals_record
 
 MAX_BATCH = 5000
+# Event properties are context for rules and people (a page's path, a campaign, UTM tags), not documents: bounded so
+# that one event cannot fill the table or bury the database in a deep JSON walk.
+MAX_PROPERTY_DEPTH = 10
+MAX_PROPERTY_BYTES = 16 * 1024
 # Clocks of tracking systems drift; an event from further in the future than this is a bug upstream.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -48,8 +53,46 @@ def _not_in_future(value):
     return value
 
 
-def _text_storable(value):
-    """Refuse NUL characters anywhere in a property (keys included): PostgreSQL cannot store them in JSON or text."""
+def nesting_depth(value, *, stop_after: int) -> int:
+    """How many lists and objects deep `value` goes (a scalar is 0, {} and [] are 1).
+
+    Walked with a stack instead of recursion, and given up as soon as it passes `stop_after`, so that no value a
+    client sends can exhaust Python's recursion limit here.
+    """
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop_after:
+                break
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(value) -> bool:
+    return nesting_depth(value, stop_after=MAX_PROPERTY_DEPTH) > MAX_PROPERTY_DEPTH
+
+
+TOO_DEEP = f"is nested more than {MAX_PROPERTY_DEPTH} levels deep; send at most {MAX_PROPERTY_DEPTH} levels."
+
+
+def _properties_storable(value):
+    """Bounded in depth and size, and free of NUL characters (keys included), which PostgreSQL cannot store in JSON
+    or text. The depth is checked first: the other two checks walk the value."""
+    if _too_deep(value):
+        raise serializers.ValidationError(TOO_DEEP)
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_PROPERTY_BYTES:
+        raise serializers.ValidationError(
+            f"is {size:,} bytes as JSON; send at most {MAX_PROPERTY_BYTES:,} bytes ({MAX_PROPERTY_BYTES // 1024} KB)."
+        )
 
     def walk(item):
         if isinstance(item, str):
@@ -77,7 +120,12 @@ class EventIngestApi(APIView):
         email = serializers.EmailField(required=False)
         kind = serializers.ChoiceField(choices=EventKind.ALL)
         occurred_at = serializers.DateTimeField(validators=[_not_in_future])
-        properties = serializers.DictField(required=False, default=dict, validators=[_text_storable])
+        properties = serializers.DictField(
+            required=False,
+            default=dict,
+            validators=[_properties_storable],
+            help_text=f"At most {MAX_PROPERTY_DEPTH} levels deep and {MAX_PROPERTY_BYTES // 1024} KB as JSON.",
+        )
 
         def validate(self, data):
             if not data.get("lead_id") and not data.get("email"):
@@ -142,12 +190,12 @@ class SignalIngestApi(APIView):
             )
         )
         known = set(
-            Account.objects.filter(pk__in={s["account_id"] for s in signals if s.get("account_id")}).values_list(
+            Account.objects.filter(pk__any_of={s["account_id"] for s in signals if s.get("account_id")}).values_list(
                 "pk", flat=True
             )
         )
         lead_accounts = dict(
-            Lead.objects.filter(pk__in={s["lead_id"] for s in signals if s.get("lead_id")}).values_list(
+            Lead.objects.filter(pk__any_of={s["lead_id"] for s in signals if s.get("lead_id")}).values_list(
                 "pk", "account_id"
             )
         )
@@ -179,13 +227,26 @@ class SignalIngestApi(APIView):
 
 
 def _valid_batch(request, serializer_class, noun: str):
-    """The validated items of a batch, or the 400 answer that says what is wrong with it (nothing is stored)."""
+    """The validated items of a batch, or the 400 answer that says what is wrong with it (nothing is stored).
+
+    A value nested deeper than any field accepts is refused before the serializer sees it: DRF turns a refused value
+    into text for its message, which for a few hundred levels of nesting exhausts the recursion limit.
+    """
     items = request.data if isinstance(request.data, list) else None
     if items is None or not 1 <= len(items) <= MAX_BATCH:
         return None, Response({"detail": f"Send a JSON list of 1 to {MAX_BATCH} {noun}."}, status=400)
-    serializer = serializer_class(data=items, many=True)
+    errors = {
+        index: {field: [TOO_DEEP] for field, value in item.items() if _too_deep(value)}
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+    }
+    errors = {index: fields for index, fields in errors.items() if fields}
+    rest = [index for index in range(len(items)) if index not in errors]
+    serializer = serializer_class(data=[items[index] for index in rest], many=True)
     if not serializer.is_valid():
-        errors = _indexed(serializer.errors)
+        errors.update({rest[position]: error for position, error in _indexed(serializer.errors).items()})
+    if errors:
+        errors = dict(sorted(errors.items()))
         return None, Response({"detail": f"Nothing was stored; fix these {noun}.", "errors": errors}, status=400)
     return serializer.validated_data, None
 

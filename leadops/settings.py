@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every error under /api/ (an unknown URL, a 500) reaches the client as JSON.
+    "leadops.api_errors.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,8 +133,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # ?limit= is capped at 500 (leadops.pagination.MAX_PAGE_SIZE); junk limits and offsets are refused with 400.
+    "DEFAULT_PAGINATION_CLASS": "leadops.pagination.ApiPagination",
     "PAGE_SIZE": 50,
+    # Bad JSON of any kind is a 400, a body over DATA_UPLOAD_MAX_MEMORY_SIZE a 413, both in JSON.
+    "DEFAULT_PARSER_CLASSES": [
+        "leadops.api_errors.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "leadops.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadOps API",

@@ -196,3 +196,101 @@ def test_ids_beyond_the_database_range_are_unknown_leads_not_errors(api, active_
     )
     assert response.status_code == 400
     assert response.json()["errors"]["0"] == {"account": ["No such account."]}
+
+
+def _nested(levels: int) -> dict:
+    """{"a": {"a": ... {}}}: `levels` dictionaries, one inside the other."""
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+def _event(lead, **fields):
+    return {"lead_id": lead.pk, "kind": "page_view", "occurred_at": "2026-11-20T10:00:00Z", **fields}
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("levels", [11, 320, 600])
+def test_properties_nested_too_deep_are_refused_naming_the_item_and_field(api, levels):
+    lead = LeadFactory()
+
+    response = _post(api, "api_event_ingest", [_event(lead), _event(lead, properties=_nested(levels))])
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Nothing was stored; fix these events.",
+        "errors": {"1": {"properties": ["is nested more than 10 levels deep; send at most 10 levels."]}},
+    }
+    assert not LeadEvent.objects.exists()
+
+
+@pytest.mark.sqlite
+def test_properties_ten_levels_deep_are_stored(api, active_version):
+    lead = LeadFactory()
+
+    response = _post(api, "api_event_ingest", [_event(lead, properties=_nested(10))])
+
+    assert response.status_code == 202, response.json()
+    assert LeadEvent.objects.get(lead=lead).properties == _nested(10)
+
+
+@pytest.mark.sqlite
+def test_properties_larger_than_16_kb_are_refused_with_the_limit(api):
+    lead = LeadFactory()
+    # {"note":"..."} is 11 bytes around the text: 16,374 characters make 16,385 bytes.
+    too_big = {"note": "x" * 16_374}
+
+    response = _post(api, "api_event_ingest", [_event(lead), _event(lead), _event(lead, properties=too_big)])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "2": {"properties": ["is 16,385 bytes as JSON; send at most 16,384 bytes (16 KB)."]}
+    }
+
+
+@pytest.mark.sqlite
+def test_properties_of_exactly_16_kb_are_stored(api, active_version):
+    lead = LeadFactory()
+    # Size counts bytes: 11 bytes of {"note":""} around 5,457 three-byte euro signs and 2 x's make 16,384.
+    properties = {"note": "€" * 5457 + "xx"}
+
+    response = _post(api, "api_event_ingest", [_event(lead, properties=properties)])
+
+    assert response.status_code == 202, response.json()
+    assert LeadEvent.objects.get(lead=lead).properties == properties
+
+
+@pytest.mark.sqlite
+def test_a_deeply_nested_value_in_another_field_is_refused_naming_that_field(api):
+    lead = LeadFactory()
+    deep_list: list = []
+    for _ in range(500):
+        deep_list = [deep_list]
+
+    response = _post(api, "api_event_ingest", [_event(lead, kind=deep_list), _event(lead, kind="telepathy")])
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["0"] == {"kind": ["is nested more than 10 levels deep; send at most 10 levels."]}
+    assert "telepathy" in str(errors["1"]["kind"])
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("huge", [2**63, 2**64, 10**20])
+def test_signal_ids_beyond_64_bits_are_unknown_not_server_errors(api, huge):
+    account = AccountFactory()
+    signal = {"topic": "Lead scoring", "surge_score": 80, "source": "bombora", "observed_at": "2026-11-20T10:00:00Z"}
+
+    response = _post(
+        api,
+        "api_signal_ingest",
+        [{**signal, "account_id": huge}, {**signal, "account_id": account.pk, "lead_id": huge}],
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "0": {"account": ["No such account."]},
+        "1": {"lead_id": [f"Lead {huge} does not belong to that account."]},
+    }
+    assert not IntentSignal.objects.exists()
