@@ -6,9 +6,13 @@ operator can act on instead of a half-configured server.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -62,6 +66,118 @@ def env_list(name: str, default: list[str], *, environ=os.environ) -> list[str]:
     if any(not item for item in items):
         raise ImproperlyConfigured(f"{name} must be a comma-separated list without empty items, got {raw!r}.")
     return items
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_level(name: str, default: str, *, environ=os.environ) -> str:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}.")
+    return value
+
+
+def env_time_zone(name: str, default: str, *, environ=os.environ) -> str:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be a time zone name such as UTC or Europe/Berlin, got {raw!r}."
+        ) from None
+    return value
+
+
+def env_directory(name: str, default: str, *, environ=os.environ) -> Path:
+    """A folder LeadOps may create; an existing file of that name is a mistake."""
+    raw = environ.get(name)
+    path = Path(default if raw is None or raw.strip() == "" else raw.strip())
+    if path.exists() and not path.is_dir():
+        raise ImproperlyConfigured(f"{name} must name a folder, and {str(path)!r} is a file.")
+    return path
+
+
+_DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
+_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+def env_dotted_path(name: str, default: str, *, environ=os.environ) -> str:
+    """A Python import path such as django.core.mail.backends.smtp.EmailBackend."""
+    return _matching(name, default, _DOTTED_PATH, "a dotted import path such as package.module.Class", environ)
+
+
+def env_host(name: str, default: str, *, environ=os.environ) -> str:
+    """A host name or IP address, without scheme or port."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not _HOST_NAME.fullmatch(value):
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be a host name or IP address, without scheme or port, got {raw!r}."
+            ) from None
+    return value
+
+
+def env_name(name: str, default: str, *, environ=os.environ) -> str:
+    """A name such as a queue's: letters, digits and _ . : - only, no spaces."""
+    return _matching(name, default, _NAME, "a name of letters, digits, _ . : or -, without spaces", environ)
+
+
+def env_email_address(name: str, default: str, *, environ=os.environ) -> str:
+    """An e-mail address, bare or with a display name: "LeadOps <leadops@example.com>"."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    local, _at, domain = parseaddr(value)[1].rpartition("@")
+    if not local or not domain or any(c.isspace() for c in local + domain):
+        raise ImproperlyConfigured(
+            f"{name} must be an e-mail address such as LeadOps <leadops@example.com>, got {raw!r}."
+        )
+    return value
+
+
+def env_url(name: str, *, environ=os.environ) -> str | None:
+    """A URL with a scheme (redis://..., rpc://, db+postgresql://...), or None when unset or empty."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    return _matching(name, "", _URL_SCHEME, "a URL that starts with a scheme, such as redis://host:6379/1", environ)
+
+
+def env_origins(name: str, *, environ=os.environ) -> list[str]:
+    """A comma-separated list of origins such as https://leadops.example.com (scheme and host, no path)."""
+    origins = env_list(name, [], environ=environ)
+    for origin in origins:
+        url = urlsplit(origin)
+        if url.scheme not in ("http", "https") or not url.netloc or url.path not in ("", "/"):
+            raise ImproperlyConfigured(
+                f"{name} must list origins such as https://leadops.example.com (scheme and host), got {origin!r}."
+            )
+    return origins
+
+
+def _matching(name: str, default: str, pattern: re.Pattern, meaning: str, environ) -> str:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not pattern.fullmatch(value):
+        raise ImproperlyConfigured(f"{name} must be {meaning}, got {raw!r}.")
+    return value
 
 
 def env_secret_key(*, default: str | None, environ=os.environ) -> str:

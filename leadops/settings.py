@@ -12,20 +12,29 @@ from leadops.env import (
     env_bool,
     env_broker_url,
     env_database,
+    env_directory,
+    env_dotted_path,
+    env_email_address,
+    env_host,
     env_int,
     env_list,
+    env_log_level,
+    env_name,
+    env_origins,
     env_secret_key,
     env_str,
+    env_time_zone,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("LEADOPS_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_directory("LEADOPS_VAR_DIR", str(BASE_DIR / "var"))
 
 # As in healthchecks: the default is the laptop demo; production sets DEBUG=false and the variables it then needs.
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_secret_key(default="leadops-insecure-development-key-do-not-deploy" if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -99,7 +108,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -151,8 +160,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- e-mail ---------------------------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_BACKEND = env_dotted_path("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_host("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -160,7 +169,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "LeadOps <leadops@localhost>")
+DEFAULT_FROM_EMAIL = env_email_address("DEFAULT_FROM_EMAIL", "LeadOps <leadops@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------------------------------------------
@@ -181,7 +190,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Poll twice a second: tasks start sooner and the demo worker stops well inside honcho's grace period.
         "polling_interval": 0.5,
     }
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+CELERY_RESULT_BACKEND = env_url("CELERY_RESULT_BACKEND")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -189,7 +198,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "leadops")
+CELERY_TASK_DEFAULT_QUEUE = env_name("CELERY_TASK_DEFAULT_QUEUE", "leadops")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Behaviour loses weight with age: re-score everyone with the active model once a night.
@@ -220,5 +229,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
 }

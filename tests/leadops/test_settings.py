@@ -1,6 +1,8 @@
 """Settings helpers refuse junk with the variable's name; production variables pass check --deploy."""
 
 import os
+import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +31,19 @@ def test_bool_accepts_the_usual_spellings(raw, value):
 def test_int_rejects_junk_and_out_of_range(raw, message):
     with pytest.raises(ImproperlyConfigured, match=f"EMAIL_PORT.*{message}"):
         env.env_int("EMAIL_PORT", 25, minimum=1, maximum=65535, environ={"EMAIL_PORT": raw})
+
+
+@pytest.mark.parametrize("raw", ["junk", "verbose", "10", "WARN"])
+def test_log_level_rejects_junk_with_its_name(raw):
+    with pytest.raises(ImproperlyConfigured, match="LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"):
+        env.env_log_level("LOG_LEVEL", "INFO", environ={"LOG_LEVEL": raw})
+
+
+@pytest.mark.parametrize(
+    ("raw", "level"), [("debug", "DEBUG"), (" Warning ", "WARNING"), ("ERROR", "ERROR"), ("", "INFO")]
+)
+def test_log_level_accepts_the_names_in_any_case(raw, level):
+    assert env.env_log_level("LOG_LEVEL", "INFO", environ={"LOG_LEVEL": raw}) == level
 
 
 def test_list_rejects_empty_items():
@@ -133,3 +148,79 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
     variables = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
     result = _manage("check", LEADOPS_VAR_DIR=str(tmp_path), **variables)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_a_junk_log_level_stops_start_up_with_its_name(tmp_path):
+    result = _manage("check", LEADOPS_VAR_DIR=str(tmp_path), LOG_LEVEL="junk")
+    assert result.returncode != 0
+    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'junk'." in result.stderr
+    assert "Unable to configure root logger" not in result.stderr
+
+
+# --- every variable the settings read: a junk value stops them with the variable's name ---------------------------
+
+SETTINGS_FILE = ROOT / "leadops" / "settings.py"
+A_FILE = object()  # stands for the path of an existing file, made in the test's temporary directory
+
+JUNK = {
+    "ALLOWED_HOSTS": "a.example,,b.example",
+    "BEHIND_TLS_PROXY": "perhaps",
+    "CELERY_BROKER_URL": "kafka://k:9092",
+    "CELERY_RESULT_BACKEND": "redis",
+    "CELERY_TASK_DEFAULT_QUEUE": "lead ops",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "5m",
+    "CELERY_TASK_TIME_LIMIT": "0",
+    "CSRF_COOKIE_SECURE": "2",
+    "CSRF_TRUSTED_ORIGINS": "leadops.example.com",
+    "DATABASE_URL": "mysql://u:p@h/db",
+    "DEBUG": "maybe",
+    "DEFAULT_FROM_EMAIL": "LeadOps",
+    "EMAIL_BACKEND": "smtp",
+    "EMAIL_HOST": "smtp://mail.example.com",
+    "EMAIL_PORT": "twenty-five",
+    "EMAIL_USE_SSL": "sometimes",
+    "EMAIL_USE_TLS": "sometimes",
+    "LEADOPS_IMPORT_MAX_BYTES": "50MB",
+    "LEADOPS_VAR_DIR": A_FILE,
+    "LOG_LEVEL": "junk",
+    "SECRET_KEY": "short",
+    "SECRET_KEY_FILE": "/nonexistent/leadops-secret-key",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "2",
+    "SECURE_HSTS_PRELOAD": "2",
+    "SECURE_HSTS_SECONDS": "a year",
+    "SECURE_SSL_REDIRECT": "2",
+    "SESSION_COOKIE_SECURE": "2",
+    "TIME_ZONE": "Mars/Olympus_Mons",
+}
+# Any value is a valid user name, password or (test-only) database name.
+FREE_FORM = {"EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "LEADOPS_DB_NAME_OVERRIDE"}
+
+
+def _variables_the_settings_read() -> set[str]:
+    source = SETTINGS_FILE.read_text()
+    names = set(re.findall(r'env_\w+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+    if "env_secret_key(" in source:
+        names |= {"SECRET_KEY", "SECRET_KEY_FILE"}
+    return names
+
+
+def test_every_variable_the_settings_read_has_a_junk_case():
+    assert _variables_the_settings_read() == set(JUNK) | FREE_FORM
+
+
+def test_the_settings_load_from_a_clean_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LEADOPS_VAR_DIR", str(tmp_path / "var"))
+    loaded = runpy.run_path(str(SETTINGS_FILE))
+    assert loaded["LOGGING"]["root"]["level"] == "INFO" and loaded["TIME_ZONE"] == "UTC"
+
+
+@pytest.mark.parametrize(("name", "junk"), sorted(JUNK.items()), ids=sorted(JUNK))
+def test_a_junk_value_stops_the_settings_with_the_variables_name(monkeypatch, tmp_path, name, junk):
+    monkeypatch.setenv("LEADOPS_VAR_DIR", str(tmp_path / "var"))
+    if junk is A_FILE:
+        junk = tmp_path / "a-file"
+        junk.write_text("not a directory")
+    monkeypatch.setenv(name, str(junk))
+
+    with pytest.raises(ImproperlyConfigured, match=rf"\b{name}\b"):
+        runpy.run_path(str(SETTINGS_FILE))
