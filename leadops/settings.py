@@ -3,6 +3,7 @@
 Defaults serve a laptop demo: SQLite in var/ and a Celery broker on the filesystem, so nothing needs a server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "axes",
     "leadops",
     "scoring",
     "routing",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadops.urls"
@@ -106,6 +110,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Log-in lockout (django-axes): 5 wrong passwords for one user name from one address lock that pair out for 15
+# minutes, counted from the 5th failure (trying again meanwhile does not extend it). Other users, and the same user
+# from elsewhere, can still log in. A successful log-in forgets earlier failures. An admin lifts a lock early by
+# deleting the access attempt in the support admin, or with `manage.py axes_reset_username USERNAME`.
+AUTHENTICATION_BACKENDS = [
+    # First: it refuses a locked-out log-in before any password is checked. It needs the request, which every log-in
+    # form passes; tests sign in with client.force_login, which does not authenticate.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Only failures are recorded; successful log-ins would fill a table nobody prunes.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
