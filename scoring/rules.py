@@ -89,7 +89,7 @@ class Condition:
 
 def matcher_key(prefix: str, description: str) -> str:
     # A short hash: safe as a JSON key in every database's path syntax, whatever the property value holds.
-    return prefix + hashlib.sha1(description.encode()).hexdigest()[:16]
+    return prefix + hashlib.sha1(description.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _fmt(value) -> str:
