@@ -215,3 +215,14 @@ def test_funnel_counts_the_steps_each_lead_ever_reached(client, marketer):
         "opportunity": (2, 50),
         "won": (1, 25),
     }
+
+
+def test_a_long_event_property_is_shortened_on_the_lead_page_with_the_full_value_behind_a_toggle(client, admin_user):
+    lead = LeadFactory()
+    long_value = "x" * 1_000_000
+    LeadEventFactory(lead=lead, properties={"path": "/pricing", "payload": long_value})
+    client.force_login(admin_user)
+    page = client.get(reverse("lead_detail", args=[lead.pk])).content.decode()
+    assert "path: /pricing" in page
+    assert "<summary>" + "x" * 200 + "…</summary>" in page
+    assert page.count(long_value) == 1  # once, inside the <details>
