@@ -30,12 +30,17 @@ MARKETING_STATUS = "marketing_status"
 class Layout:
     key: str
     label: str
+    crm: str
     # Attribute -> the column names that carry it, best first. When a file has several of them, each row takes the
     # first one that is filled in (Phone, else MobilePhone).
     columns: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
     # Columns these exports always have but LeadOps does not read; they only help tell the layouts apart.
     signature: tuple[str, ...] = ()
+    # Salesforce requires a last name and a company on every lead, so a row of its export with neither is broken
+    # (shifted columns, a cut line) rather than a real lead. HubSpot requires neither: a subscriber may be only an
+    # e-mail address.
+    needs_last_name_or_company: bool = False
 
     def required_columns(self) -> list[str]:
         return [self.columns[attribute][0] for attribute in self.required]
@@ -47,6 +52,7 @@ class Layout:
 SALESFORCE = Layout(
     key="salesforce",
     label="Salesforce lead export",
+    crm="Salesforce",
     columns={
         EMAIL: ("Email",),
         FIRST_NAME: ("FirstName",),
@@ -66,6 +72,7 @@ SALESFORCE = Layout(
     },
     required=(EMAIL,),
     signature=("IsDeleted", "Salutation", "Status", "Rating", "OwnerId", "IsConverted", "ConvertedDate", "DoNotCall"),
+    needs_last_name_or_company=True,
 )
 
 # HubSpot exports use the property labels; exports made through the API use the internal names (the label to
@@ -73,6 +80,7 @@ SALESFORCE = Layout(
 HUBSPOT = Layout(
     key="hubspot",
     label="HubSpot contacts export",
+    crm="HubSpot",
     columns={
         EMAIL: ("Email",),
         FIRST_NAME: ("First Name", "firstname"),

@@ -22,6 +22,7 @@ def lead_import(request):
                 file_name=upload.name,
                 by=request.user,
                 dry_run=form.cleaned_data["dry_run"],
+                encoding=form.cleaned_data["encoding"],
             )
             # A fresh form once a file went through: after a real import nothing is sent twice by accident, and
             # after a successful "validate only" the next upload imports for real.

@@ -11,6 +11,8 @@ from leadops.imports.parsing import RowError
 from leadops.imports.services import leads_import
 from leadops.models import Account, AuditEntry, Lead
 from leadops.rules import Stage
+from scoring.models import PendingRescore
+from scoring.services import pending
 from tests.factories import AccountFactory, LeadFactory
 
 pytestmark = pytest.mark.sqlite
@@ -223,22 +225,16 @@ def test_bad_row_is_reported_with_line_column_and_reason_and_nothing_is_written(
     assert_nothing_written()
 
 
-def test_duplicate_email_in_the_file_is_a_bad_row(db):
-    result = run(salesforce_csv(ada(), ada(Email="grace@acme.com"), ada(Email=" ADA@acme.COM ")))
-    assert result.errors == [RowError(line=4, column="Email", value="ada@acme.com", reason="e-mail also on line 2")]
-    assert_nothing_written()
-
-
 def test_every_bad_row_is_listed(db):
     rows = [ada(Email=f"lead{n}@acme.com") for n in range(6)]
     rows[1]["Email"] = "lead1(at)acme.com"
     rows[3]["NumberOfEmployees"] = "-1"
-    rows[5]["Email"] = "lead0@acme.com"
+    rows[5]["AnnualRevenue"] = "lots"
     result = run(salesforce_csv(*rows))
     assert [(error.line, error.column) for error in result.errors] == [
         (3, "Email"),
         (5, "NumberOfEmployees"),
-        (7, "Email"),
+        (7, "AnnualRevenue"),
     ]
     assert result.error_count == 3
     assert_nothing_written()
@@ -258,7 +254,7 @@ def test_embedded_newline_in_a_quoted_field_keeps_line_numbers_right(db):
 
 
 def test_line_numbers_count_blank_lines(db):
-    data = b"Email,FirstName\r\n\r\nada@acme.com,Ada\r\n\r\n\r\nbroken,Bob\r\n"
+    data = b"Email,FirstName,LastName\r\n\r\nada@acme.com,Ada,Lovelace\r\n\r\n\r\nbroken,Bob,Baker\r\n"
     assert [error.line for error in run(data).errors] == [6]
 
 
@@ -297,24 +293,23 @@ def test_utf8_with_byte_order_mark(db):
     assert (lead.first_name, lead.external_id) == ("Zoë", "00Q5e00000AbCdE")  # "Id" is the first column
 
 
-def test_latin1_file_with_accented_names(db):
-    result = run(
-        salesforce_csv(
-            ada(FirstName="José", LastName="Müller-Lüdenscheidt", Company="Société Générale"), encoding="latin-1"
-        )
+def test_latin1_file_with_accented_names_is_read_when_latin1_is_chosen(db):
+    data = salesforce_csv(
+        ada(FirstName="José", LastName="Müller-Lüdenscheidt", Company="Société Générale"), encoding="latin-1"
     )
-    assert result.ok and result.encoding == "Windows-1252"
+    assert run(data).problem.startswith("The file is not UTF-8: line 2 has bytes (e9")
+    result = run(data, encoding="latin-1")
+    assert result.ok and result.encoding == "Latin-1"
     lead = Lead.objects.get()
     assert (lead.first_name, lead.last_name, lead.account.name) == ("José", "Müller-Lüdenscheidt", "Société Générale")
 
 
-def test_windows_1252_file_with_curly_quotes(db):
-    result = run(
-        hubspot_csv(
-            {"Email": "renee@acme.com", "First Name": "Renée", "Job Title": "Owner’s assistant"}, encoding="cp1252"
-        )
+def test_windows_1252_file_with_curly_quotes_is_read_when_windows_1252_is_chosen(db):
+    data = hubspot_csv(
+        {"Email": "renee@acme.com", "First Name": "Renée", "Job Title": "Owner’s assistant"}, encoding="cp1252"
     )
-    assert result.ok
+    result = run(data, encoding="windows-1252")
+    assert result.ok and result.encoding == "Windows-1252"
     assert Lead.objects.get().title == "Owner’s assistant"
 
 
@@ -432,3 +427,103 @@ def test_import_reads_and_writes_in_sets_not_row_by_row(db, django_assert_max_nu
     with django_assert_max_num_queries(30):
         result = run(salesforce_csv(*rows))
     assert (result.created, result.updated, result.accounts_created) == (299, 1, 39)
+
+
+# --- rows that repeat an e-mail ---------------------------------------------------------------------------------
+
+
+def test_rows_repeating_an_email_become_one_lead_and_an_existing_lead_is_updated_once(db):
+    LeadFactory(email="ada@acme.com", first_name="A.", last_name="Lovelace", title="Engineer")
+    result = run(
+        salesforce_csv(
+            ada(Title="CTO"),  # line 2
+            ada(Id="00Q2", Email="grace@acme.com", FirstName="Grace", LastName="Hopper"),  # line 3
+            ada(Email=" ADA@acme.COM ", Title="", FirstName="Augusta"),  # line 4
+            ada(Id="00Q2", Email="Grace@Acme.com", FirstName="", LastName="", Phone="+1 555 0199"),  # line 5
+        )
+    )
+
+    assert result.ok, result.errors
+    assert (result.rows, result.merged_rows, result.created, result.updated, result.unchanged) == (4, 2, 1, 1, 0)
+    assert [(repeat.email, repeat.lines) for repeat in result.repeats] == [
+        ("ada@acme.com", (2, 4)),
+        ("grace@acme.com", (3, 5)),
+    ]
+    assert Lead.objects.count() == 2
+    ada_lead = Lead.objects.get(email="ada@acme.com")
+    assert (ada_lead.first_name, ada_lead.title) == ("Augusta", "CTO")
+    grace = Lead.objects.get(email="grace@acme.com")
+    assert (grace.first_name, grace.last_name, grace.phone) == ("Grace", "Hopper", "+1 555 0199")
+    assert AuditEntry.objects.get(action="lead.import").changes["merged_rows"] == 2
+
+
+# --- scoring ----------------------------------------------------------------------------------------------------
+
+
+def _queued() -> list[int]:
+    return sorted(PendingRescore.objects.values_list("lead_id", flat=True))
+
+
+def test_created_and_updated_leads_are_queued_and_the_drain_scores_them(db):
+    updated = LeadFactory(email="ada@acme.com", title="Engineer", account=None)
+    unchanged = LeadFactory(email="kim@initech.example", first_name="Kim", last_name="Lee", phone="")
+    kim = {"Email": "kim@initech.example", "FirstName": "Kim", "LastName": "Lee", "Title": unchanged.title}
+    result = run(
+        salesforce_csv(ada(), ada(Id="00Q2", Email="grace@acme.com", FirstName="Grace", LastName="Hopper"), kim)
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1), result.errors
+    created = Lead.objects.get(email="grace@acme.com")
+    assert _queued() == sorted([created.pk, updated.pk])
+    assert result.queued_for_scoring == 2
+
+    drained = pending.pending_rescore_drain()
+
+    assert drained.scored == 2
+    for lead in (created, updated):
+        lead.refresh_from_db()
+        assert lead.score_total is not None and lead.scored_at is not None
+    unchanged.refresh_from_db()
+    assert unchanged.scored_at is None
+
+
+def test_the_commit_wakes_the_drain_which_scores_the_imported_leads(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run(salesforce_csv(ada()))
+    assert len(callbacks) == 1
+    lead = Lead.objects.get()
+    assert lead.score_total is not None and lead.scored_at is not None  # tests run Celery tasks eagerly
+    assert _queued() == []
+
+
+def test_leads_of_an_account_the_import_filled_in_are_queued_too(db):
+    account = AccountFactory(name="Acme", domain="acme.com", industry="")
+    colleague = LeadFactory(email="kim@acme.com", account=account)
+    run(salesforce_csv(ada()))
+    assert _queued() == sorted([colleague.pk, Lead.objects.get(email="ada@acme.com").pk])
+
+
+def test_dry_run_queues_nothing(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = run(salesforce_csv(ada()), dry_run=True)
+    assert (result.created, result.queued_for_scoring) == (1, 0)
+    assert _queued() == [] and callbacks == []
+
+
+# --- what the result names --------------------------------------------------------------------------------------
+
+
+def test_result_names_the_leads_created_and_updated_with_their_lines(db):
+    updated = LeadFactory(email="ada@acme.com", title="Engineer")
+    result = run(salesforce_csv(ada(), ada(Id="00Q2", Email="grace@acme.com", FirstName="Grace", LastName="Hopper")))
+    grace = Lead.objects.get(email="grace@acme.com")
+    assert [(lead.pk, lead.email, lead.name, lead.line) for lead in result.created_leads] == [
+        (grace.pk, "grace@acme.com", "Grace Hopper", 3)
+    ]
+    assert [(lead.pk, lead.email, lead.line) for lead in result.updated_leads] == [(updated.pk, "ada@acme.com", 2)]
+
+
+def test_dry_run_names_the_leads_it_would_update_but_has_no_ids_for_new_ones(db):
+    updated = LeadFactory(email="ada@acme.com", title="Engineer")
+    result = run(salesforce_csv(ada(), ada(Email="grace@acme.com")), dry_run=True)
+    assert [(lead.pk, lead.email) for lead in result.created_leads] == [(None, "grace@acme.com")]
+    assert [lead.pk for lead in result.updated_leads] == [updated.pk]

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leadops.models import AuditEntry, Lead
+from tests.factories import LeadFactory
 from tests.leadops.test_import import ada, salesforce_csv
 
 pytestmark = pytest.mark.sqlite
@@ -60,3 +61,39 @@ def test_command_refuses_a_file_it_cannot_recognise(db, tmp_path):
 def test_command_refuses_a_missing_file(db, tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_leads", str(tmp_path / "nowhere.csv"))
+
+
+def test_command_prints_the_ids_of_the_leads_it_created_and_updated(db, tmp_path, capsys):
+    existing = LeadFactory(email="ada@acme.com", title="Engineer")
+    path = tmp_path / "salesforce.csv"
+    path.write_bytes(salesforce_csv(ada(), ada(Email="grace@acme.com"), ada(Email="kim@acme.com")))
+
+    call_command("import_leads", str(path))
+
+    out = capsys.readouterr().out
+    grace, kim = Lead.objects.get(email="grace@acme.com"), Lead.objects.get(email="kim@acme.com")
+    assert kim.pk == grace.pk + 1
+    assert f"Created lead ids: {grace.pk}-{kim.pk}" in out
+    assert f"Updated lead ids: {existing.pk}" in out
+    assert "3 leads queued for scoring." in out
+
+
+def test_command_reports_the_rows_it_merged(db, tmp_path, capsys):
+    path = tmp_path / "salesforce.csv"
+    path.write_bytes(salesforce_csv(ada(), ada(Email="grace@acme.com"), ada(Email="ADA@acme.com")))
+    call_command("import_leads", str(path))
+    out = capsys.readouterr().out
+    assert "Merged 1 row into an earlier row with the same e-mail: ada@acme.com (lines 2, 4)" in out
+    assert Lead.objects.count() == 2
+
+
+def test_command_reads_windows_1252_only_when_asked(db, tmp_path, capsys):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(salesforce_csv(ada(FirstName="Renée"), encoding="cp1252"))
+    with pytest.raises(CommandError, match="The file is not UTF-8: line 2"):
+        call_command("import_leads", str(path))
+
+    call_command("import_leads", str(path), "--encoding", "windows-1252")
+
+    assert "Layout: Salesforce lead export (Windows-1252, 1 rows)" in capsys.readouterr().out
+    assert Lead.objects.get().first_name == "Renée"
