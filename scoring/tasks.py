@@ -7,15 +7,11 @@ import time
 
 from celery import current_app, shared_task
 from django.db import OperationalError
-from django.db.models import Max, Min
-from django.utils import timezone
 
-from leadops.models import Lead
-from scoring.models import ImpactPreview, RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
-from scoring.services import aggregates, pending, preview, runs
+from scoring.models import RescoreRun, ScoringModelVersion, VersionStatus
+from scoring.services import pending, runs
 
 TRANSIENT = (OperationalError,)
-BACKFILL_CHUNK = 2000
 # A task stops after this many batches so that one task never runs for hours under sustained load; the next
 # ingested batch or beat sends another.
 PENDING_BATCHES_PER_TASK = 50
@@ -24,33 +20,8 @@ PENDING_BATCHES_PER_TASK = 50
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def version_prepare(version_id: int) -> str:
     """After submission: back-fill the aggregates a version needs, then compute its impact preview."""
-    version = ScoringModelVersion.objects.get(pk=version_id)
-    try:
-        _prepare(version)
-    except TRANSIENT:
-        raise  # retried; the preview stays "being computed"
-    except Exception as exc:
-        # Without this the page would say "being computed" forever and approval would wait for nothing.
-        ImpactPreview.objects.filter(version_id=version_id).update(
-            status=ImpactPreview.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:1000]
-        )
-        raise
+    runs.version_prepare(version_id=version_id)
     return "ready"
-
-
-def _prepare(version: ScoringModelVersion) -> None:
-    version_id = version.pk
-    if not version.aggregates_ready:
-        behaviour_rules, intent_rules = aggregates.rules_in_play()
-        bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
-        if bounds["lo"] is not None:
-            for lo in range(bounds["lo"], bounds["hi"] + 1, BACKFILL_CHUNK):
-                ids = Lead.objects.filter(pk__gte=lo, pk__lt=lo + BACKFILL_CHUNK).values_list("pk", flat=True)
-                aggregates.aggregates_rebuild(
-                    lead_ids=list(ids), behaviour_rules=behaviour_rules, intent_rules=intent_rules
-                )
-        ScoringModelVersion.objects.filter(pk=version_id).update(aggregates_ready=True)
-    preview.impact_preview_compute(version=version)
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
@@ -59,7 +30,10 @@ def version_rescore_all(version_id: int, reason: str) -> int:
     version = ScoringModelVersion.objects.get(pk=version_id)
     if version.status != VersionStatus.ACTIVE:
         return 0
-    run = runs.rescore_run_start(version=version, reason=reason)
+    return _fan_out(runs.rescore_run_start(version=version, reason=reason))
+
+
+def _fan_out(run: RescoreRun) -> int:
     for chunk_id in run.chunks.values_list("pk", flat=True):
         rescore_chunk.delay(chunk_id)
     return run.chunks_total
@@ -109,23 +83,16 @@ def rescore_pending_soon() -> None:
 
 @shared_task(acks_late=True)
 def nightly_decay() -> int:
-    """Behaviour loses weight with age: re-score everyone with the active version, once a day."""
-    version = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).first()
-    if version is None:
-        return 0
-    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    if RescoreRun.objects.filter(version=version, reason=RescoreRun.Reason.NIGHTLY, started_at__gte=today).exists():
-        return 0  # already planned today: running the sweep twice must not re-score twice
-    return version_rescore_all(version.pk, RescoreRun.Reason.NIGHTLY)
+    """Behaviour loses weight with age: re-score everyone with the active version, once a day (a second sweep the
+    same day plans nothing)."""
+    run = runs.nightly_run_start()
+    return _fan_out(run) if run is not None else 0
 
 
 @shared_task(acks_late=True)
 def rescore_runs_resume() -> int:
     """Hand the chunks of crashed workers out again (beat runs this every few minutes)."""
-    handed_out = 0
-    for run in RescoreRun.objects.filter(finished_at__isnull=True):
-        for chunk_id in runs.rescore_run_resume(run=run):
-            if RescoreChunk.objects.filter(pk=chunk_id, status=RescoreChunk.Status.PENDING).exists():
-                rescore_chunk.delay(chunk_id)
-                handed_out += 1
-    return handed_out
+    chunk_ids = runs.rescore_runs_resume_all()
+    for chunk_id in chunk_ids:
+        rescore_chunk.delay(chunk_id)
+    return len(chunk_ids)

@@ -21,6 +21,7 @@ from scoring.services.pending import leads_queue_for_rescore
 # Decayed sums are stored rounded: every database parses six decimals back to the same double.
 DECIMALS = 6
 IN_PLAY = [VersionStatus.ACTIVE, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
+REBUILD_CHUNK = 2000  # leads per transaction of a rebuild; their aggregates stay locked while it runs
 
 
 # Rules of versions in play never change (only drafts are edited), so the engine rules built from them are kept
@@ -117,13 +118,17 @@ def events_record(*, events: list[dict]) -> list[int]:
     for re-scoring.
 
     Returns the ids of the leads touched. One transaction: stored events, aggregates and the queue never disagree.
+    A lead's events are only ever stored while its aggregate is locked, which is what lets aggregates_rebuild
+    (which takes the same locks before it reads) see exactly the events folded so far.
     """
-    behaviour_rules, _ = rules_in_play()
     by_lead: dict[int, list] = defaultdict(list)
     for event in events:
         by_lead[event["lead_id"]].append((event["kind"], event.get("properties") or {}, event["occurred_at"]))
     with transaction.atomic():
         aggregates = aggregates_locked(by_lead)
+        # Read under the locks: a version submitted since is in play now, or its back-fill of these leads has not
+        # run yet and will wait for this batch and read its events.
+        behaviour_rules, _ = rules_in_play()
         rows_insert(
             LeadEvent,
             ["lead", "kind", "occurred_at", "properties"],
@@ -140,7 +145,6 @@ def signals_record(*, signals: list[dict]) -> list[int]:
     """Store intent signals ({account_id, lead_id?, topic, surge_score, source, observed_at}); fold them into the
     aggregates of the leads they concern (the lead, or every lead of the account) and queue those leads for
     re-scoring. Returns their ids."""
-    _, intent_rules = rules_in_play()
     with transaction.atomic():
         IntentSignal.objects.bulk_create([IntentSignal(**s) for s in signals], batch_size=1000)
         by_lead: dict[int, list] = defaultdict(list)
@@ -153,6 +157,7 @@ def signals_record(*, signals: list[dict]) -> list[int]:
             for lead_id in targets:
                 by_lead[lead_id].append((s["topic"], s["surge_score"], s["observed_at"]))
         aggregates = aggregates_locked(by_lead)
+        _, intent_rules = rules_in_play()  # under the locks, as in events_record
         for lead_id, lead_signals in by_lead.items():
             fold_signals(aggregates[lead_id], lead_signals, intent_rules)
         bulk_update_rows(LeadAggregate, aggregates.values(), ["intent", "updated_at"])
@@ -160,29 +165,41 @@ def signals_record(*, signals: list[dict]) -> list[int]:
     return sorted(by_lead)
 
 
-def aggregates_rebuild(*, lead_ids, behaviour_rules, intent_rules) -> None:
+def aggregates_rebuild(*, lead_ids, behaviour_rules=(), intent_rules=()) -> None:
     """Recompute the aggregates of these leads from their stored events and signals (back-fill for new matchers,
-    and repair). Idempotent: the result depends only on what is stored."""
+    and repair). Idempotent: the result depends only on what is stored.
+
+    Keeps every aggregate the versions in play read when it runs (plus those of the rules given): a rebuild planned
+    before a version was submitted must not drop what that version's back-fill has filled in meanwhile.
+    """
     ids = sorted(set(lead_ids))
-    events: dict[int, list] = defaultdict(list)
-    for lead_id, kind, properties, occurred_at in LeadEvent.objects.filter(lead_id__in=ids).values_list(
-        "lead_id", "kind", "properties", "occurred_at"
-    ):
-        events[lead_id].append((kind, properties or {}, occurred_at))
-    leads_of_account: dict[int, list[int]] = defaultdict(list)
-    for lead_id, account_id in Lead.objects.filter(pk__in=ids, account__isnull=False).values_list("pk", "account_id"):
-        leads_of_account[account_id].append(lead_id)
-    signals: dict[int, list] = defaultdict(list)
-    for lead_id, account_id, topic, surge, observed_at in IntentSignal.objects.filter(
-        account_id__in=list(leads_of_account)
-    ).values_list("lead_id", "account_id", "topic", "surge_score", "observed_at"):
-        # A signal about one lead counts for that lead; an account-level signal for every lead of the account.
-        targets = [lead_id] if lead_id is not None else leads_of_account[account_id]
-        for target in targets:
-            if target in leads_of_account[account_id]:
-                signals[target].append((topic, surge, observed_at))
     with transaction.atomic():
+        # Lock first, then read, in the order ingestion locks: a batch for these leads either committed before the
+        # read (its events are read here) or waits for this rebuild (and folds its events into the result).
+        # Reading first would let a batch commit in between and be overwritten by the older snapshot.
         aggregates = aggregates_locked(ids)
+        in_play_behaviour, in_play_intent = rules_in_play()
+        behaviour_rules = list({r.matcher: r for r in [*behaviour_rules, *in_play_behaviour]}.values())
+        intent_rules = list({r.matcher: r for r in [*intent_rules, *in_play_intent]}.values())
+        events: dict[int, list] = defaultdict(list)
+        for lead_id, kind, properties, occurred_at in LeadEvent.objects.filter(lead_id__in=ids).values_list(
+            "lead_id", "kind", "properties", "occurred_at"
+        ):
+            events[lead_id].append((kind, properties or {}, occurred_at))
+        leads_of_account: dict[int, list[int]] = defaultdict(list)
+        for lead_id, account_id in Lead.objects.filter(pk__in=ids, account__isnull=False).values_list(
+            "pk", "account_id"
+        ):
+            leads_of_account[account_id].append(lead_id)
+        signals: dict[int, list] = defaultdict(list)
+        for lead_id, account_id, topic, surge, observed_at in IntentSignal.objects.filter(
+            account_id__in=list(leads_of_account)
+        ).values_list("lead_id", "account_id", "topic", "surge_score", "observed_at"):
+            # A signal about one lead counts for that lead; an account-level signal for every lead of the account.
+            targets = [lead_id] if lead_id is not None else leads_of_account[account_id]
+            for target in targets:
+                if target in leads_of_account[account_id]:
+                    signals[target].append((topic, surge, observed_at))
         for lead_id, aggregate in aggregates.items():
             aggregate.behaviour, aggregate.intent, aggregate.as_of, aggregate.last_event_at = {}, {}, 0.0, None
             fold_events(aggregate, events.get(lead_id, []), behaviour_rules)
@@ -192,11 +209,50 @@ def aggregates_rebuild(*, lead_ids, behaviour_rules, intent_rules) -> None:
         )
 
 
+def aggregates_rebuild_all(*, chunk_size: int = REBUILD_CHUNK, progress=None) -> int:
+    """Rebuild every lead's aggregates, one transaction per chunk of leads; returns the number of leads.
+
+    `progress` wraps the list of chunks (the command's progress bar). Leads created meanwhile get their aggregates
+    from ingestion, with the rules in play then.
+    """
+    ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))
+    chunks = [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
+    for chunk in progress(chunks) if progress else chunks:
+        aggregates_rebuild(lead_ids=chunk)
+    return len(ids)
+
+
+def version_aggregates_backfill(*, version_id: int) -> bool:
+    """Fill in the aggregates a submitted version reads from the stored events, once; then it may be approved.
+
+    Returns whether a back-fill ran. Safe to run twice: a version whose aggregates are ready is left alone.
+    """
+    if not ScoringModelVersion.objects.filter(pk=version_id, aggregates_ready=False).exists():
+        return False
+    aggregates_rebuild_all()  # the version is in play (submitted): its rules are among those rebuilt
+    ScoringModelVersion.objects.filter(pk=version_id).update(aggregates_ready=True)
+    return True
+
+
 def missing_matchers(version: ScoringModelVersion) -> bool:
     """Whether this version reads an aggregate that the versions in play so far did not keep."""
     from scoring.facts import engine_model
 
     kept_behaviour, kept_intent = rules_in_play()
     kept = {r.matcher for r in kept_behaviour} | {r.matcher for r in kept_intent}
+    kept -= _matchers_being_back_filled()
     needed = {r.matcher for r in engine_model(version).rules if isinstance(r, engine.BehaviourRule | engine.IntentRule)}
     return bool(needed - kept)
+
+
+def _matchers_being_back_filled() -> set[str]:
+    """Matchers that only versions whose back-fill has not finished read: ingestion keeps them from now on, but
+    the events stored before are not all counted yet."""
+    matchers: dict[bool, set[str]] = {True: set(), False: set()}
+    for ready, *row in ScoringRule.objects.filter(version__status__in=IN_PLAY).values_list(
+        "version__aggregates_ready", *RULE_FIELDS
+    ):
+        rule = ScoringRule(**dict(zip(RULE_FIELDS, row, strict=True))).as_engine_rule()
+        if hasattr(rule, "matcher"):
+            matchers[ready].add(rule.matcher)
+    return matchers[False] - matchers[True]

@@ -1,22 +1,28 @@
-"""Resumable re-scoring of every lead: a run is split into id ranges that workers claim one at a time."""
+"""The background runs of scoring: resumable re-scoring of every lead (a run is split into id ranges that workers
+claim one at a time), the nightly decay, and the preparation of a submitted version."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import datetime
+
+from django.db import OperationalError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from leadops.models import Lead
 from scoring.facts import engine_model
-from scoring.models import RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
+from scoring.models import ImpactPreview, RescoreChunk, RescoreRun, ScoringModel, ScoringModelVersion, VersionStatus
+from scoring.services import aggregates, preview
 from scoring.services.scores import RescoreResult, leads_rescore_range
 
 CHUNK_SIZE = 50_000
 
 
-def rescore_run_start(*, version: ScoringModelVersion, reason: str, chunk_size: int = CHUNK_SIZE) -> RescoreRun:
+def rescore_run_start(
+    *, version: ScoringModelVersion, reason: str, chunk_size: int = CHUNK_SIZE, now: datetime | None = None
+) -> RescoreRun:
     """Plan a run over the current id range; every chunk scores with the run's own `as_of`."""
-    now = timezone.now()
+    now = now or timezone.now()
     bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
     with transaction.atomic():
         run = RescoreRun.objects.create(version=version, reason=reason, as_of=now, started_at=now)
@@ -68,6 +74,55 @@ def rescore_run_resume(*, run: RescoreRun, stale_after_seconds: int = 900) -> li
         status=RescoreChunk.Status.PENDING, claimed_at=None
     )
     return list(run.chunks.filter(status=RescoreChunk.Status.PENDING).values_list("pk", flat=True))
+
+
+def rescore_runs_resume_all(*, stale_after_seconds: int = 900) -> list[int]:
+    """The chunks of every unfinished run still to do, those of dead workers handed back out."""
+    chunk_ids: list[int] = []
+    for run in RescoreRun.objects.filter(finished_at__isnull=True).order_by("started_at"):
+        chunk_ids += rescore_run_resume(run=run, stale_after_seconds=stale_after_seconds)
+    return chunk_ids
+
+
+def nightly_run_start(*, now: datetime | None = None) -> RescoreRun | None:
+    """Plan tonight's decay: re-score everyone with the active version, unless a nightly run was planned today
+    already (beat may deliver the sweep twice) or no version is active."""
+    now = now or timezone.now()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    active = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE)
+    with transaction.atomic():
+        version = active.first()
+        if version is None:
+            return None
+        # Two sweeps at once: the second waits here until the first has planned its run, then finds it. Approval
+        # takes the same lock first, so the version read next stays the active one until the run is planned.
+        ScoringModel.objects.select_for_update().get(pk=version.model_id)
+        version = active.filter(model_id=version.model_id).first()
+        if version is None:
+            return None
+        if RescoreRun.objects.filter(reason=RescoreRun.Reason.NIGHTLY, started_at__gte=today).exists():
+            return None
+        return rescore_run_start(version=version, reason=RescoreRun.Reason.NIGHTLY, now=now)
+
+
+def version_prepare(*, version_id: int) -> ImpactPreview:
+    """After submission: back-fill the aggregates the version needs, then compute its impact preview.
+
+    A preview that cannot be computed is marked failed with the reason (the page would otherwise say "being
+    computed" forever and approval would wait for nothing); a transient database error is left to the retry.
+    """
+    try:
+        aggregates.version_aggregates_backfill(version_id=version_id)
+        return preview.impact_preview_compute(
+            version=ScoringModelVersion.objects.select_related("model").get(pk=version_id)
+        )
+    except OperationalError:
+        raise
+    except Exception as exc:
+        ImpactPreview.objects.filter(version_id=version_id).update(
+            status=ImpactPreview.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:1000]
+        )
+        raise
 
 
 def _finish_if_complete(run_id: int) -> None:

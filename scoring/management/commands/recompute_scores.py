@@ -11,8 +11,6 @@ from leadops.models import Lead
 from scoring.models import RescoreChunk, RescoreRun, ScoringModelVersion, VersionStatus
 from scoring.services import aggregates, runs
 
-REBUILD_CHUNK = 2000
-
 
 class Command(BaseCommand):
     help = "Re-score every lead with the active scoring version (set-based, in chunks)."
@@ -62,8 +60,6 @@ class Command(BaseCommand):
         )
 
     def _rebuild_aggregates(self, quiet: bool) -> None:
-        behaviour_rules, intent_rules = aggregates.rules_in_play()
-        ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))
-        chunks = [ids[start : start + REBUILD_CHUNK] for start in range(0, len(ids), REBUILD_CHUNK)]
-        for chunk in tqdm(chunks, desc="Rebuilding aggregates", unit="chunk", disable=quiet):
-            aggregates.aggregates_rebuild(lead_ids=chunk, behaviour_rules=behaviour_rules, intent_rules=intent_rules)
+        aggregates.aggregates_rebuild_all(
+            progress=lambda chunks: tqdm(chunks, desc="Rebuilding aggregates", unit="chunk", disable=quiet)
+        )
