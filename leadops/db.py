@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Expression
+from django.db.models import Expression, Func, TextField
 from django.utils import timezone
 
 
@@ -138,3 +138,38 @@ def bulk_update_rows(model, objs, field_names: list[str], *, batch_size: int = 5
             )
             updated += cursor.rowcount
     return updated
+
+
+# --- lower case that means the same in Python and in every database ----------------------------------------------
+
+
+class Fold(Func):
+    """Lower-cased text, exactly as Python's `str.lower()` computes it, whatever the database or its locale.
+
+    Plain LOWER follows the database: SQLite and a PostgreSQL cluster in the C locale lower-case ASCII only, so
+    'ÉNERGIE' stays 'Énergie' there while Python makes it 'énergie', and a rule on "énergie" would match in one
+    place and not the other. PostgreSQL lower-cases with ICU's root collation (Unicode rules, independent of the
+    cluster's locale); SQLite calls Python's own `str.lower`, registered on every connection.
+    """
+
+    function = "LOWER"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template='LOWER((%(expressions)s) COLLATE "und-x-icu")')
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function=SQLITE_FOLD_FUNCTION)
+
+
+SQLITE_FOLD_FUNCTION = "LEADOPS_FOLD"
+
+
+def _python_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """connection_created receiver: what Fold needs on SQLite."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(SQLITE_FOLD_FUNCTION, 1, _python_lower, deterministic=True)

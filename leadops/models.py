@@ -11,7 +11,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 
 from leadops import rules
-from leadops.rules import Department, Segment, Seniority, Stage
+from leadops.rules import Department, ScoreTier, Segment, Seniority, Stage, stage_versus_tier
 
 
 def validate_time_zone(value: str) -> None:
@@ -176,17 +176,9 @@ class Lead(models.Model):
     score_buying = models.PositiveSmallIntegerField(null=True, blank=True)
     score_total = models.PositiveSmallIntegerField(null=True, blank=True)
     temperature = models.CharField(max_length=10, choices=Temperature.CHOICES, blank=True)
-    score_tier = models.CharField(
-        max_length=20,
-        blank=True,
-        choices=[
-            ("disqualified", "Disqualified"),
-            ("sql", "SQL"),
-            ("borderline", "Borderline (manager review)"),
-            ("mql", "MQL"),
-            ("below_mql", "Below MQL"),
-        ],
-    )
+    score_tier = models.CharField(max_length=20, blank=True, choices=ScoreTier.CHOICES)
+    # The fast-track (hand-raiser) rule that made the last score an SQL, '' when none did.
+    score_fast_track = models.CharField(max_length=120, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     # No index: re-scoring rewrites this on every lead, and without an index PostgreSQL can do it as a HOT update
     # (no index maintenance) whenever the score itself did not change.
@@ -206,6 +198,9 @@ class Lead(models.Model):
     lead_at = models.DateTimeField(null=True, blank=True)
     mql_at = models.DateTimeField(null=True, blank=True)
     sql_at = models.DateTimeField(null=True, blank=True)
+    # Set when a hand-raiser signal (demo request, contact-sales form, RFP) fast-tracked the lead to SQL: the SLA
+    # gives these the tighter follow-up clock.
+    fast_tracked_at = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
@@ -251,6 +246,11 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def stage_note(self) -> str:
+        """Why the stage and the score tier differ, in words ('' when they agree)."""
+        return stage_versus_tier(stage=self.stage, tier=self.score_tier)
 
     @property
     def full_name(self) -> str:

@@ -124,6 +124,69 @@ def legal_sources(to_stage: str) -> frozenset[str]:
     return frozenset(src for src, targets in TRANSITIONS.items() if to_stage in targets)
 
 
+# --- score tiers ----------------------------------------------------------------------------------------------
+
+
+class ScoreTier:
+    """What a lead's score says it is; the scoring engine decides it, the core stores and shows it.
+
+    Kept here so the Lead model, the pages and the engine (scoring.rules) share one vocabulary.
+    """
+
+    DISQUALIFIED = "disqualified"
+    SQL = "sql"
+    BORDERLINE = "borderline"
+    MQL = "mql"
+    BELOW_MQL = "below_mql"
+    CHOICES = [
+        (DISQUALIFIED, "Disqualified"),
+        (SQL, "SQL"),
+        (BORDERLINE, "Borderline (manager review)"),
+        (MQL, "MQL"),
+        (BELOW_MQL, "Below MQL"),
+    ]
+    ALL = [value for value, _ in CHOICES]
+    LABELS = dict(CHOICES)
+
+
+# How far along the lifecycle each tier puts a lead, and each stage is: a stage ahead of its tier means sales owns
+# the lead now (or a manager promoted it), which pages must say in words rather than show a contradiction.
+_TIER_RANK = {ScoreTier.BELOW_MQL: 1, ScoreTier.MQL: 2, ScoreTier.BORDERLINE: 2, ScoreTier.SQL: 3}
+_STAGE_RANK = {
+    Stage.NEW: 0,
+    Stage.LEAD: 1,
+    Stage.NURTURE: 1,
+    Stage.MQL: 2,
+    Stage.SQL: 3,
+    Stage.ACCEPTED: 4,
+    Stage.OPPORTUNITY: 5,
+    Stage.WON: 6,
+    Stage.LOST: 6,
+    Stage.REJECTED: 3,
+}
+
+
+def stage_versus_tier(*, stage: str, tier: str) -> str:
+    """Why a lead's stage and its score tier differ, in words; '' when they agree or nothing needs saying."""
+    if not tier or stage == Stage.DISQUALIFIED or tier == ScoreTier.DISQUALIFIED:
+        return ""
+    stage_rank, tier_rank = _STAGE_RANK.get(stage), _TIER_RANK.get(tier)
+    if stage_rank is None or tier_rank is None or stage_rank <= tier_rank:
+        return ""
+    label = ScoreTier.LABELS[tier]
+    if stage == Stage.SQL:
+        return (
+            f"Sales-qualified earlier; today's score alone would make it {label}. It stays an SQL until a rep "
+            "accepts or rejects it: a score that drops does not take a lead away from sales."
+        )
+    if stage == Stage.REJECTED:
+        return f"Rejected by sales; today's score makes it {label}. It goes to nurture, not back to the queue."
+    return (
+        f"Sales owns this lead now ({Stage.LABELS[stage]}); the score is kept for reporting and is {label} today. "
+        "Scores move leads only until sales takes them."
+    )
+
+
 # --- segments -------------------------------------------------------------------------------------------------
 
 

@@ -22,9 +22,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Least, Lower, Power, StrIndex, Substr
+from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Least, Power, StrIndex, Substr
 
-from leadops.db import Deferred, DeferredValue
+from leadops.db import Deferred, DeferredValue, Fold
 from leadops.models import Lead
 from leadops.rules import PERSONAL_EMAIL_DOMAINS
 from scoring import rules as engine
@@ -60,15 +60,14 @@ def _email_domain():
 def _text(field: str):
     """Lower-cased text of an attribute, '' when missing (the engine treats missing text as empty).
 
-    LOWER follows the database: SQLite and a PostgreSQL cluster in the C locale lower-case ASCII only, while Python
-    lower-cases every letter. Rule values and lead data in ASCII compare the same everywhere; for accented
-    capitals run PostgreSQL with a UTF-8 locale (the property test uses ASCII).
+    Fold lower-cases as Python does on every database, so 'ÉNERGIE', 'énergie' and a rule on either compare the
+    same in the engine and in the stored scores.
     """
     if field == "lead.email_domain":
-        return Lower(_email_domain())
+        return Fold(_email_domain())
     if field == "account.segment":
         return Coalesce(F("account__segment"), Value("smb"))
-    return Lower(Coalesce(_TEXT_SOURCES[field], Value("")))
+    return Fold(Coalesce(_TEXT_SOURCES[field], Value("")))
 
 
 def _bool_q(field: str) -> Q:
@@ -140,6 +139,15 @@ def _agg_number(json_field: str, key: str, index: int | None = None):
     return Cast(KeyTextTransform(str(index), KeyTransform(key, source)), FloatField())
 
 
+def _fast_track_signal(rule: engine.FastTrackRule, aliases: dict, now: datetime | None) -> Q:
+    """Holds when engine.fast_track_signal_seen finds the rule's signal within its window."""
+    count_alias, seen_alias = "_count_" + rule.matcher, "_seen_" + rule.matcher
+    aliases[count_alias] = Coalesce(_agg_number("behaviour", rule.matcher, 0), Value(0.0))
+    aliases[seen_alias] = _agg_number("behaviour", rule.matcher, 2)
+    window_start = _at_time(now, lambda at: engine.fast_track_window_start(rule, at.timestamp()), FloatField())
+    return Q(**{f"{count_alias}__gte": 1.0, f"{seen_alias}__gte": window_start})
+
+
 def _rule_expression(rule: engine.Rule, aliases: dict, now: datetime | None):
     if isinstance(rule, engine.AttributeRule):
         return Case(When(condition_q(rule.condition, aliases), then=Value(float(rule.points))), default=Value(0.0))
@@ -180,25 +188,145 @@ def scored_queryset(model: engine.Model, *, now: datetime | None, leads=None, wi
     computes the total one level up instead, so the pillar expressions are not repeated inside it. With `now`
     None the reference time is a deferred parameter (see `ScoringStatement`).
     """
-    aliases: dict[str, object] = {"_email_domain_lower": Lower(_email_domain())}
+    aliases: dict[str, object] = {"_email_domain_lower": Fold(_email_domain())}
     sums: dict[str, object] = {p: Value(0.0) for p in engine.PILLARS}
     disqualifiers: list[When] = []
+    signals: list[When] = []
     for rule in model.rules:
         if isinstance(rule, engine.DisqualifyRule):
             disqualifiers.append(When(condition_q(rule.condition, aliases), then=Value(rule.name)))
+            continue
+        if isinstance(rule, engine.FastTrackRule):
+            signals.append(When(_fast_track_signal(rule, aliases, now), then=Value(rule.name)))
             continue
         sums[rule.pillar] = sums[rule.pillar] + _rule_expression(rule, aliases, now)
     leads = (leads if leads is not None else Lead.objects.all()).alias(**aliases)
     leads = leads.annotate(
         **{f"s_{p}": Floor(Least(Value(100.0), Greatest(Value(0.0), sums[p])) + Value(0.5)) for p in engine.PILLARS},
-        s_disqualified_by=Case(*disqualifiers, default=Value(""), output_field=CharField())
-        if disqualifiers
-        else Value("", output_field=CharField()),
+        s_disqualified_by=_first_name(disqualifiers),
+        s_fast_track_signal=_first_name(signals),
         s_segment=Coalesce(F("account__segment"), Value("smb")),
     )
     if with_total:
         leads = leads.annotate(s_total=Floor(weighted_total(model, lambda p: F(f"s_{p}")) + Value(0.5)))
+        fast_track_q = Q(s_disqualified_by="") & ~Q(s_fast_track_signal="")
+        for comparison in engine.fast_track_tests(model.thresholds):
+            fast_track_q &= comparison_q(comparison, ORM_QUANTITIES)
+        leads = leads.annotate(
+            s_fast_track=Case(When(fast_track_q, then=F("s_fast_track_signal")), default=Value(""))
+        ).annotate(
+            s_tier=tier_expression(model.thresholds, segment="s_segment"),
+            s_temperature=steps_expression(engine.temperature_steps(model.thresholds)),
+        )
     return leads
+
+
+def _first_name(whens: list[When]):
+    if not whens:
+        return Value("", output_field=CharField())
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+# --- the engine's threshold steps (scoring.rules.tier_steps, ...) as SQL and as ORM expressions --------------------
+
+# How each comparison of a step reads in SQL and as an ORM lookup; kept as tables so the mutation check in
+# tests/scoring/test_equivalence.py can break one on purpose and see the equivalence test fail.
+SQL_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+ORM_LOOKUPS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
+# The annotations of scored_queryset each quantity of a step reads, and how a flag reads.
+ORM_QUANTITIES = {
+    "total": "s_total",
+    "fit": "s_fit",
+    "disqualified": ~Q(s_disqualified_by=""),
+    "fast_tracked": ~Q(s_fast_track=""),
+}
+
+
+def comparison_q(comparison: engine.Comparison, quantities: dict) -> Q:
+    source = quantities[comparison.quantity]
+    if comparison.op == "is_true":
+        return source
+    return Q(**{f"{source}__{ORM_LOOKUPS[comparison.op]}": comparison.value})
+
+
+def comparison_sql(comparison: engine.Comparison, columns: dict) -> tuple[str, list]:
+    source = columns[comparison.quantity]
+    if comparison.op == "is_true":
+        return source, []
+    return f"{source} {SQL_OPERATORS[comparison.op]} %s", [comparison.value]
+
+
+def tier_steps_for(thresholds: engine.Thresholds, segment: str):
+    return engine.tier_steps(thresholds, segment)
+
+
+def _segments_with_fallback() -> list[str | None]:
+    # Each known segment has its steps; anything else (None) takes the steps of an unknown segment, as the engine.
+    return [*engine.SEGMENTS, None]
+
+
+def steps_expression(steps):
+    whens = []
+    for outcome, comparisons in steps:
+        if not comparisons:
+            return Case(*whens, default=Value(outcome), output_field=CharField()) if whens else Value(outcome)
+        q = Q()
+        for comparison in comparisons:
+            q &= comparison_q(comparison, ORM_QUANTITIES)
+        whens.append(When(q, then=Value(outcome)))
+    raise ValueError("the last step must have no comparisons")
+
+
+def tier_expression(thresholds: engine.Thresholds, *, segment: str):
+    """engine.tier_for as an ORM expression over scored_queryset's annotations (the impact preview reads it)."""
+    whens = []
+    for name in _segments_with_fallback():
+        steps = steps_expression(tier_steps_for(thresholds, name or ""))
+        if name is None:
+            return Case(*whens, default=steps, output_field=CharField())
+        whens.append(When(Q(**{segment: name}), then=steps))
+    raise AssertionError("unreachable")
+
+
+def steps_sql(steps, columns: dict) -> tuple[str, list]:
+    parts, params = ["CASE"], []
+    for outcome, comparisons in steps:
+        if not comparisons:
+            parts.append("ELSE %s END")
+            params.append(outcome)
+            return "(" + " ".join(parts) + ")", params
+        tests = []
+        for comparison in comparisons:
+            sql, test_params = comparison_sql(comparison, columns)
+            tests.append(sql)
+            params.extend(test_params)
+        parts.append(f"WHEN {' AND '.join(tests)} THEN %s")
+        params.append(outcome)
+    raise ValueError("the last step must have no comparisons")
+
+
+def tier_sql(thresholds: engine.Thresholds, *, columns: dict, segment: str) -> tuple[str, list]:
+    """engine.tier_for as SQL over already computed columns, with its parameters."""
+    parts, params = ["(CASE"], []
+    for name in _segments_with_fallback():
+        sql, step_params = steps_sql(tier_steps_for(thresholds, name or ""), columns)
+        if name is None:
+            parts.append(f"ELSE {sql} END)")
+            params.extend(step_params)
+            return " ".join(parts), params
+        parts.append(f"WHEN {segment} = %s THEN {sql}")
+        params.extend([name, *step_params])
+    raise AssertionError("unreachable")
+
+
+def fast_track_sql(thresholds: engine.Thresholds, *, columns: dict, signal: str) -> tuple[str, list]:
+    """The fast-track rule that applies ('' when none), as engine.score_lead decides it."""
+    tests, params = [f"{columns['disqualified_by']} = ''", f"{signal} <> ''"], []
+    for comparison in engine.fast_track_tests(thresholds):
+        sql, test_params = comparison_sql(comparison, columns)
+        tests.append(sql)
+        params.extend(test_params)
+    return f"(CASE WHEN {' AND '.join(tests)} THEN {signal} ELSE '' END)", params
 
 
 class ScoringStatement:
@@ -222,21 +350,43 @@ class ScoringStatement:
                 pk__lt=DeferredValue(lambda context: context["hi"], BigIntegerField()),
             )
         inner = scored_queryset(model, now=None, leads=leads, with_total=False)
-        columns = ["s_id", "s_fit", "s_engagement", "s_intent", "s_buying", "s_disqualified_by", "s_segment"]
+        columns = [
+            "s_id",
+            "s_fit",
+            "s_engagement",
+            "s_intent",
+            "s_buying",
+            "s_disqualified_by",
+            "s_fast_track_signal",
+            "s_segment",
+        ]
         inner = inner.annotate(s_id=F("pk")).values_list(*columns)
         inner_sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
         weights = [float(model.weights[p]) for p in engine.PILLARS]
-        total = "FLOOR(((((0.0 + %s * i.s_fit) + %s * i.s_engagement) + %s * i.s_intent) + %s * i.s_buying) + 0.5)"
-        tier, tier_params = tier_sql(
-            model.thresholds, total="s.total", segment="s.s_segment", disqualified="s.s_disqualified_by <> ''"
+        # The weighted sum in engine.weighted_total's order: 0.0 + w1 * p1 + w2 * p2 ..., rounded half up.
+        total = "0.0"
+        for p in engine.PILLARS:
+            total = f"({total} + %s * i.s_{p})"
+        total = f"FLOOR({total} + 0.5)"
+        fast_track, fast_track_params = fast_track_sql(
+            model.thresholds,
+            columns={"disqualified_by": "i.s_disqualified_by", "fit": "i.s_fit"},
+            signal="i.s_fast_track_signal",
         )
-        temperature, temperature_params = temperature_sql(model.thresholds, total="s.total")
+        outer = {
+            "total": "s.total",
+            "fit": "s.s_fit",
+            "disqualified": "s.s_disqualified_by <> ''",
+            "fast_tracked": "s.fast_track <> ''",
+        }
+        tier, tier_params = tier_sql(model.thresholds, columns=outer, segment="s.s_segment")
+        temperature, temperature_params = steps_sql(engine.temperature_steps(model.thresholds), outer)
         table = Lead._meta.db_table
         self.sql = (
             f"UPDATE {table} SET score_fit = s.s_fit, score_engagement = s.s_engagement, "
             f"score_intent = s.s_intent, score_buying = s.s_buying, score_total = s.total, score_tier = {tier}, "
-            f"temperature = {temperature}, scored_at = %s, score_version_id = %s "
-            f"FROM (SELECT i.*, {total} AS total FROM ({inner_sql}) i) s "
+            f"temperature = {temperature}, score_fast_track = s.fast_track, scored_at = %s, score_version_id = %s "
+            f"FROM (SELECT i.*, {total} AS total, {fast_track} AS fast_track FROM ({inner_sql}) i) s "
             f"WHERE {table}.id = s.s_id"
         )
         self.params = [
@@ -245,6 +395,7 @@ class ScoringStatement:
             Deferred(lambda context: context["now"]),
             Deferred(lambda context: context["version_id"]),
             *weights,
+            *fast_track_params,
             *inner_params,
         ]
 
@@ -276,25 +427,6 @@ def weighted_total(model: engine.Model, pillar):
     for p in engine.PILLARS:
         total = total + Value(float(model.weights[p])) * pillar(p)
     return total
-
-
-def tier_sql(thresholds: engine.Thresholds, *, total: str, segment: str, disqualified: str) -> tuple[str, list]:
-    """SQL CASE for engine.tier_for over already computed columns, with its parameters."""
-    cutoff = f"(CASE {segment} WHEN 'enterprise' THEN %s WHEN 'mid_market' THEN %s ELSE %s END)"
-    cutoff_params = [thresholds.sql_enterprise, thresholds.sql_mid_market, thresholds.sql_smb]
-    sql = (
-        f"(CASE WHEN {disqualified} THEN 'disqualified' "
-        f"WHEN ABS({total} - {cutoff}) <= %s THEN 'borderline' "
-        f"WHEN {total} > {cutoff} THEN 'sql' "
-        f"WHEN {total} >= %s THEN 'mql' ELSE 'below_mql' END)"
-    )
-    params = [*cutoff_params, thresholds.borderline_band, *cutoff_params, thresholds.mql]
-    return sql, params
-
-
-def temperature_sql(thresholds: engine.Thresholds, *, total: str) -> tuple[str, list]:
-    sql = f"(CASE WHEN {total} > %s THEN 'hot' WHEN {total} >= %s THEN 'warm' ELSE 'cold' END)"
-    return sql, [thresholds.hot_above, thresholds.warm_from]
 
 
 def is_postgresql() -> bool:

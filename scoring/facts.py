@@ -65,15 +65,20 @@ def engine_model(version: ScoringModelVersion) -> engine.Model:
             "intent": float(version.weight_intent),
             "buying": float(version.weight_buying),
         },
-        thresholds=engine.Thresholds(
-            mql=version.mql_cutoff,
-            sql_smb=version.sql_cutoff_smb,
-            sql_mid_market=version.sql_cutoff_mid_market,
-            sql_enterprise=version.sql_cutoff_enterprise,
-            hot_above=version.hot_above,
-            warm_from=version.warm_from,
-            borderline_band=version.borderline_band,
-        ),
+        thresholds=engine_model_thresholds(version),
         rules=[rule.as_engine_rule() for rule in version.rules.all()],
         label=version.label,
+    )
+
+
+def engine_model_thresholds(version: ScoringModelVersion) -> engine.Thresholds:
+    return engine.Thresholds(
+        mql=version.mql_cutoff,
+        sql_smb=version.sql_cutoff_smb,
+        sql_mid_market=version.sql_cutoff_mid_market,
+        sql_enterprise=version.sql_cutoff_enterprise,
+        hot_above=version.hot_above,
+        warm_from=version.warm_from,
+        borderline_band=version.borderline_band,
+        fast_track_fit_floor=version.fast_track_fit_floor,
     )

@@ -47,6 +47,9 @@ class ScoringModelVersion(models.Model):
     hot_above = models.PositiveSmallIntegerField(default=80)
     warm_from = models.PositiveSmallIntegerField(default=50)
     borderline_band = models.PositiveSmallIntegerField(default=5)
+    # A hand-raiser is fast-tracked to SQL only when its fit pillar reaches this floor: a student's demo request
+    # does not reach sales.
+    fast_track_fit_floor = models.PositiveSmallIntegerField(default=40)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,6 +96,7 @@ class RuleKind(models.TextChoices):
     INTENT = "intent", "Intent signal"
     INACTIVITY = "inactivity", "Inactivity"
     DISQUALIFY = "disqualify", "Disqualify"
+    FAST_TRACK = "fast_track", "Fast-track to SQL (hand-raiser)"
 
 
 class Pillar(models.TextChoices):
@@ -203,6 +207,15 @@ class ScoringRule(models.Model):
                 min_surge=self.min_surge or 0,
                 within_days=self.within_days or 0,
                 topics=tuple(self.topics or ()),
+            )
+        if self.kind == RuleKind.FAST_TRACK:
+            return engine.FastTrackRule(
+                key=self.key,
+                name=self.name,
+                event_kind=self.event_kind,
+                within_days=self.within_days or 0,
+                property_name=self.property_name,
+                property_value=self.property_value,
             )
         if self.kind == RuleKind.INACTIVITY:
             return engine.InactivityRule(

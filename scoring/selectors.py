@@ -68,11 +68,12 @@ def approval_inbox(*, user) -> QuerySet[ScoringModelVersion]:
     )
 
 
-def borderline_queue(*, user) -> QuerySet[BorderlineReview]:
-    """Open borderline reviews of the leads this manager can see, and of leads nobody owns yet.
+def borderline_reviews_visible(*, user) -> QuerySet[BorderlineReview]:
+    """Borderline reviews (any status) of the leads this manager can see, and of leads nobody owns yet.
 
     MQLs get an owner only when they are routed as SQLs, so most borderline leads have none; every manager sees
-    those, otherwise they would wait for nobody.
+    those, otherwise they would wait for nobody. The queue lists the open ones and the decision looks reviews up
+    here, so whoever sees a review can decide it.
     """
     from django.db.models import Q
 
@@ -81,11 +82,12 @@ def borderline_queue(*, user) -> QuerySet[BorderlineReview]:
     if not user.has_perm("leadops.review_borderline"):
         return BorderlineReview.objects.none()
     visible = Q(lead__in=lead_list(user=user)) | Q(lead__owner__isnull=True)
-    return (
-        BorderlineReview.objects.filter(visible, status=BorderlineReview.Status.OPEN)
-        .select_related("lead__account", "lead__owner", "version")
-        .order_by("opened_at")
-    )
+    return BorderlineReview.objects.filter(visible).select_related("lead__account", "lead__owner", "version")
+
+
+def borderline_queue(*, user) -> QuerySet[BorderlineReview]:
+    """Open borderline reviews this manager may decide, oldest first."""
+    return borderline_reviews_visible(user=user).filter(status=BorderlineReview.Status.OPEN).order_by("opened_at")
 
 
 def version_diff(*, old: ScoringModelVersion, new: ScoringModelVersion) -> dict:

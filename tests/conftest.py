@@ -98,6 +98,7 @@ def restore_migration_data() -> None:
     importlib.import_module("leadops.migrations.0005_ingest_permission").grant(apps, None)
     importlib.import_module("scoring.migrations.0002_default_model").install(apps, None)
     importlib.import_module("scoring.migrations.0004_default_model_description").describe_for_users(apps, None)
+    importlib.import_module("scoring.migrations.0005_fast_track").install_fast_track(apps, None)
 
 
 @pytest.fixture(autouse=True)

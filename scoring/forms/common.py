@@ -29,26 +29,25 @@ def plain_number(value):
 
 
 class ServiceErrorsMixin:
-    """Shows a RuleError / GovernanceError message on the field it concerns, else above the form."""
+    """Shows a RuleError / GovernanceError on the field it names (`error.field`), else above the form.
 
-    error_fields: list[tuple[str, str]] = []
+    `error_fields` maps the engine's field names to this form's where they differ ("thresholds.mql" ->
+    "mql_cutoff"); the upper end of a range (`error.index` 1) has its own input in `range_end_field`.
+    """
+
+    error_fields: dict[str, str] = {}
+    range_end_field = ""
 
     def add_service_error(self, error: Exception) -> None:
-        message = str(error)
-        about = self.error_text(message).lower()
-        for phrase, name in self.error_fields:
-            if phrase.lower() in about and name in self.fields:
-                name = self.refine_error_field(name, message)
-                if name not in self.errors:  # keep the field's own error when it has one already
-                    self.add_error(name, message)
-                return
-        self.add_error(None, message)
-
-    def error_text(self, message: str) -> str:
-        return message
-
-    def refine_error_field(self, name: str, message: str) -> str:
-        return name
+        about = getattr(error, "field", "") or ""
+        name = self.error_fields.get(about, about)
+        if name == "value" and getattr(error, "index", None) == 1 and self.range_end_field in self.fields:
+            name = self.range_end_field
+        if name and name in self.fields:
+            if name not in self.errors:  # keep the field's own error when it has one already
+                self.add_error(name, str(error))
+            return
+        self.add_error(None, str(error))
 
     def quiet_untouched(self) -> None:
         """While someone is filling the form in (inline check), leave "required" alone on fields still empty."""

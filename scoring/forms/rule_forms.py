@@ -25,29 +25,7 @@ KNOWN_VALUES = {
     "account.segment": [value for value, _ in Segment.CHOICES],
 }
 KEY_PREFIX = {"fit": "fit", "engagement": "eng", "intent": "intent", "buying": "buy", "": "dq"}
-
-# Which field an engine or service message is about, by a phrase it contains (checked in order).
-RULE_ERROR_FIELDS = [
-    ("needs a name", "name"),
-    ("already called", "name"),
-    ("is not a pillar", "pillar"),
-    ("Unknown field", "field"),
-    ("cannot be used on", "operator"),
-    ("points must be", "points"),
-    ("Unknown event kind", "event_kind"),
-    ("half-life", "half_life_days"),
-    ("the cap", "cap"),
-    ("minimum count", "min_count"),
-    ("property filter", "property_value"),
-    ("surge score", "min_surge"),
-    ("seen within", "within_days"),
-    ("inactivity needs", "days"),
-    ("list of values", "value"),
-    ("minimum and a maximum", "value"),
-    ("minimum (", "value"),
-    ("is not a number", "value"),
-    ("needs a value", "value"),
-]
+KEY_PREFIX_BY_KIND = {RuleKind.FAST_TRACK: "ft"}
 
 
 class RuleForm(ServiceErrorsMixin, forms.Form):
@@ -56,10 +34,10 @@ class RuleForm(ServiceErrorsMixin, forms.Form):
     kind = ""
     title = ""
     help = ""
-    error_fields = RULE_ERROR_FIELDS
     default_pillar = "fit"
 
-    name = forms.CharField(label="Name", max_length=120, help_text="What sales reads next to the points.")
+    # No max_length here: the engine refuses an over-long name with a message that says the limit.
+    name = forms.CharField(label="Name", help_text="What sales reads next to the points (up to 120 characters).")
     pillar = forms.ChoiceField(label="Pillar", choices=Pillar.choices)
     points = forms.FloatField(label="Points", min_value=-100, max_value=100)
 
@@ -77,11 +55,6 @@ class RuleForm(ServiceErrorsMixin, forms.Form):
 
     def initial_for(self, rule: ScoringRule) -> dict:
         return {"name": rule.name, "pillar": rule.pillar, "points": plain_number(rule.points)}
-
-    def error_text(self, message: str) -> str:
-        # "Half-life bonus: points must be ..." is about the points, whatever the rule is called.
-        name = getattr(self, "cleaned_data", {}).get("name") or self.data.get(self.add_prefix("name"), "")
-        return message.removeprefix(f"{name.strip()}: ") if name else message
 
     def rule_data(self) -> dict:
         data = {"kind": self.kind, "name": self.cleaned_data["name"].strip()}
@@ -116,7 +89,8 @@ class RuleForm(ServiceErrorsMixin, forms.Form):
 
     def _new_key(self, data: dict) -> str:
         # Keys stay fixed across versions (diffs match rules by key), so a new rule gets one from its name once.
-        base = f"{KEY_PREFIX.get(data.get('pillar', ''), 'rule')}-{slugify(data['name'])}"[:54].strip("-")
+        prefix = KEY_PREFIX_BY_KIND.get(data.get("kind")) or KEY_PREFIX.get(data.get("pillar", ""), "rule")
+        base = f"{prefix}-{slugify(data['name'])}"[:54].strip("-")
         taken = set(self.version.rules.values_list("key", flat=True))
         key, n = base, 2
         while key in taken:
@@ -126,6 +100,8 @@ class RuleForm(ServiceErrorsMixin, forms.Form):
 
 class ConditionFieldsMixin:
     """Field / operator / value, shared by attribute and disqualify rules."""
+
+    range_end_field = "value_max"
 
     def _condition_fields(self):
         self.fields["field"] = forms.ChoiceField(
@@ -155,13 +131,6 @@ class ConditionFieldsMixin:
         # The server re-renders the form when the operator changes, so only the inputs it needs are shown.
         self.show_value = op not in NO_VALUE_OPERATORS
         self.show_value_max = op in ("between", "")
-
-    def refine_error_field(self, name: str, message: str) -> str:
-        # "'lots' is not a number" is about the second end of a range when that is what says "lots".
-        upper = self.data.get(self.add_prefix("value_max"), "").strip()
-        if name == "value" and upper and f"'{upper}' is not a number" in message:
-            return "value_max"
-        return name
 
     def partial_checks(self) -> None:
         if "field" in self.errors or "operator" in self.errors or "value" in self.errors:
@@ -397,7 +366,73 @@ class InactivityRuleForm(RuleForm):
         return {**super().rule_data(), "days": self.cleaned_data["days"]}
 
 
+class FastTrackRuleForm(RuleForm):
+    kind = RuleKind.FAST_TRACK
+    title = "Fast-track rule (hand-raiser)"
+    help = (
+        "A matching event makes a lead an SQL at once, whatever its total, when it is not disqualified and its fit "
+        "reaches the version's fast-track floor (demo request, contact-sales form, RFP)."
+    )
+    default_pillar = ""
+
+    event_kind = forms.ChoiceField(label="Event", choices=[("", "Choose an event…"), *EventKind.CHOICES])
+    property_name = forms.CharField(
+        label="Only when property", required=False, max_length=40, help_text="Optional, e.g. form."
+    )
+    property_value = forms.CharField(
+        label="starts with", required=False, max_length=200, help_text="e.g. contact (ignores case)."
+    )
+    within_days = forms.IntegerField(
+        label="Counts for (days)", min_value=1, max_value=365, initial=30, help_text="How recent the signal must be."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["pillar"], self.fields["points"]
+        self.helper = _helper(*self.layout_rows())
+
+    def layout_rows(self):
+        if "pillar" in self.fields:  # RuleForm.__init__ builds a first layout before the fields are trimmed
+            return []
+        return [
+            Row(Column("name", css_class="col-md-8"), Column("within_days", css_class="col-md-4")),
+            Row(
+                Column("event_kind", css_class="col-md-4"),
+                Column("property_name", css_class="col-md-4"),
+                Column("property_value", css_class="col-md-4"),
+            ),
+        ]
+
+    def initial_for(self, rule):
+        return {
+            "name": rule.name,
+            "event_kind": rule.event_kind,
+            "property_name": rule.property_name,
+            "property_value": rule.property_value,
+            "within_days": rule.within_days,
+        }
+
+    def rule_data(self):
+        c = self.cleaned_data
+        return {
+            **super().rule_data(),
+            "pillar": "",
+            "points": 0,
+            "event_kind": c["event_kind"],
+            "property_name": c["property_name"].strip(),
+            "property_value": c["property_value"].strip(),
+            "within_days": c["within_days"],
+        }
+
+
 RULE_FORMS: dict[str, type[RuleForm]] = {
     form.kind: form
-    for form in (AttributeRuleForm, BehaviourRuleForm, IntentRuleForm, InactivityRuleForm, DisqualifyRuleForm)
+    for form in (
+        AttributeRuleForm,
+        BehaviourRuleForm,
+        IntentRuleForm,
+        InactivityRuleForm,
+        DisqualifyRuleForm,
+        FastTrackRuleForm,
+    )
 }

@@ -32,6 +32,14 @@ def rule_summary(rule: ScoringRule) -> str:
         return f"intent surge of {rule.min_surge}+ on {topics}, seen within {rule.within_days} days"
     if rule.kind == RuleKind.INACTIVITY:
         return f"no activity at all for {rule.days} days"
+    if rule.kind == RuleKind.FAST_TRACK:
+        text = f"a {rule.event_kind.replace('_', ' ')}"
+        if rule.property_name:
+            text += f" with {rule.property_name} starting “{rule.property_value}”"
+        return (
+            f"{text} in the last {rule.within_days} days makes the lead an SQL at once, "
+            "unless it is disqualified or its fit is below the fast-track floor"
+        )
     return rule.kind
 
 

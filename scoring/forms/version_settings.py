@@ -12,21 +12,18 @@ from scoring import rules as engine
 from scoring.forms.common import ServiceErrorsMixin, _helper
 from scoring.services.governance import VERSION_FIELDS
 
-# Which field an engine or service message is about, by a phrase it contains (checked in order).
-SETTINGS_ERROR_FIELDS = [
-    ("Fit weight", "weight_fit"),
-    ("Engagement weight", "weight_engagement"),
-    ("Intent weight", "weight_intent"),
-    ("Buying signals weight", "weight_buying"),
-    ("The mql threshold", "mql_cutoff"),
-    ("sql smb", "sql_cutoff_smb"),
-    ("sql mid market", "sql_cutoff_mid_market"),
-    ("sql enterprise", "sql_cutoff_enterprise"),
-    ("hot above", "hot_above"),
-    ("warm from", "warm_from"),
-    ("Warm must", "warm_from"),
-    ("borderline band", "borderline_band"),
-]
+# The engine names what a message is about ("thresholds.mql"); these are the inputs that hold it.
+SETTINGS_ERROR_FIELDS = {
+    **{f"weights.{p}": f"weight_{p}" for p in engine.PILLARS},
+    "thresholds.mql": "mql_cutoff",
+    "thresholds.sql_smb": "sql_cutoff_smb",
+    "thresholds.sql_mid_market": "sql_cutoff_mid_market",
+    "thresholds.sql_enterprise": "sql_cutoff_enterprise",
+    "thresholds.hot_above": "hot_above",
+    "thresholds.warm_from": "warm_from",
+    "thresholds.borderline_band": "borderline_band",
+    "thresholds.fast_track_fit_floor": "fast_track_fit_floor",
+}
 
 
 def _percent(label: str) -> forms.IntegerField:
@@ -55,6 +52,10 @@ class VersionSettingsForm(ServiceErrorsMixin, forms.Form):
         "Within this many points of its SQL cut-off a lead goes to a manager's review.",
         max_value=20,
     )
+    fast_track_fit_floor = _points(
+        "Fast-track fit floor",
+        "A hand-raiser (demo request, contact-sales form, RFP) becomes an SQL at once only with at least this fit.",
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "settings_%s")
@@ -70,6 +71,8 @@ class VersionSettingsForm(ServiceErrorsMixin, forms.Form):
             Row(*(Column(name, css_class="col-6 col-md-3") for name in cutoffs)),
             HTML('<h2 class="h6 mt-2 mb-2">Temperature and review</h2>'),
             Row(*(Column(name, css_class="col-6 col-md-4") for name in ("hot_above", "warm_from", "borderline_band"))),
+            HTML('<h2 class="h6 mt-2 mb-2">Hand-raisers</h2>'),
+            Row(Column("fast_track_fit_floor", css_class="col-6 col-md-4")),
         )
 
     @staticmethod
@@ -104,6 +107,7 @@ class VersionSettingsForm(ServiceErrorsMixin, forms.Form):
                     hot_above=cleaned["hot_above"],
                     warm_from=cleaned["warm_from"],
                     borderline_band=cleaned["borderline_band"],
+                    fast_track_fit_floor=cleaned["fast_track_fit_floor"],
                 )
             )
         except engine.RuleError as error:

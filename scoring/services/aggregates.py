@@ -33,7 +33,9 @@ def rules_in_play() -> tuple[list[engine.BehaviourRule], list[engine.IntentRule]
     """Behaviour and intent rules of every version whose aggregates must be kept, one per matcher."""
     global _in_play_cache
     rows = tuple(
-        ScoringRule.objects.filter(version__status__in=IN_PLAY, kind__in=[RuleKind.BEHAVIOUR, RuleKind.INTENT])
+        ScoringRule.objects.filter(
+            version__status__in=IN_PLAY, kind__in=[RuleKind.BEHAVIOUR, RuleKind.INTENT, RuleKind.FAST_TRACK]
+        )
         .order_by("version_id", "position", "pk")
         .values_list(*RULE_FIELDS)
     )
@@ -44,7 +46,9 @@ def rules_in_play() -> tuple[list[engine.BehaviourRule], list[engine.IntentRule]
     intent: dict[str, engine.IntentRule] = {}
     for row in rows:
         rule = ScoringRule(**dict(zip(RULE_FIELDS, row, strict=True))).as_engine_rule()
-        if isinstance(rule, engine.BehaviourRule):
+        if isinstance(rule, engine.FastTrackRule):  # reads a behaviour aggregate: its count and last seen
+            behaviour.setdefault(rule.matcher, rule.aggregate_rule)
+        elif isinstance(rule, engine.BehaviourRule):
             behaviour.setdefault(rule.matcher, rule)
         else:
             intent.setdefault(rule.matcher, rule)
@@ -241,7 +245,11 @@ def missing_matchers(version: ScoringModelVersion) -> bool:
     kept_behaviour, kept_intent = rules_in_play()
     kept = {r.matcher for r in kept_behaviour} | {r.matcher for r in kept_intent}
     kept -= _matchers_being_back_filled()
-    needed = {r.matcher for r in engine_model(version).rules if isinstance(r, engine.BehaviourRule | engine.IntentRule)}
+    needed = {
+        r.matcher
+        for r in engine_model(version).rules
+        if isinstance(r, engine.BehaviourRule | engine.IntentRule | engine.FastTrackRule)
+    }
     return bool(needed - kept)
 
 

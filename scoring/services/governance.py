@@ -33,11 +33,19 @@ VERSION_FIELDS = [
     "hot_above",
     "warm_from",
     "borderline_band",
+    "fast_track_fit_floor",
 ]
 
 
 class GovernanceError(ValueError):
-    """A step the version's state or the person's role does not allow; the message says why."""
+    """A step the version's state or the person's role does not allow; the message says why.
+
+    `field` names the rule field the message is about, when it is about one (as engine.RuleError does).
+    """
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def _require_draft(version: ScoringModelVersion) -> None:
@@ -129,7 +137,7 @@ def rule_save(*, version: ScoringModelVersion, by, data: dict, rule: ScoringRule
             raise GovernanceError(f"'{rule.kind}' is not a kind of rule.")
         engine.validate_rule(rule.as_engine_rule(), event_kinds=EVENT_KINDS)
         if version.rules.filter(key=rule.key).exclude(pk=rule.pk).exists():
-            raise GovernanceError(f"Another rule of this version is already called '{rule.key}'.")
+            raise GovernanceError(f"Another rule of this version is already called '{rule.key}'.", field="name")
         created = rule.pk is None
         rule.save()
         audit_log(

@@ -20,6 +20,7 @@ from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 
 from leadops.models import Opportunity
+from leadops.rules import ScoreTier, Stage
 from scoring import rules as engine
 from scoring.compiler import scored_queryset
 from scoring.facts import engine_model
@@ -43,17 +44,15 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
     active = version.model.versions.filter(status=VersionStatus.ACTIVE).first()
     won = Opportunity.objects.filter(lead=OuterRef("pk"), stage=Opportunity.Stage.WON)
     closed = Opportunity.objects.filter(lead=OuterRef("pk"), stage__in=[Opportunity.Stage.WON, Opportunity.Stage.LOST])
-    t = model.thresholds
     cutoff = Case(
-        When(s_segment="enterprise", then=Value(t.sql_enterprise)),
-        When(s_segment="mid_market", then=Value(t.sql_mid_market)),
-        default=Value(t.sql_smb),
+        *(When(s_segment=segment, then=Value(value)) for segment, value in model.thresholds.sql_cutoffs.items()),
+        default=Value(model.thresholds.sql_cutoff("")),
         output_field=IntegerField(),
     )
     leads = scored_queryset(model, now=now).annotate(
         new_bucket=_bucket(F("s_total")),
         old_bucket=_bucket(Cast("score_total", FloatField())),
-        new_tier=_tier_expression(t),
+        new_tier=F("s_tier"),
         won=Exists(won),
         closed=Exists(closed),
         cutoff=cutoff,
@@ -66,8 +65,9 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
     outcome = leads.filter(closed=True).aggregate(
         n_closed=Count("pk"),
         n_won=Count("pk", filter=Q(won=True)),
-        predicted=Count("pk", filter=Q(s_total__gt=F("cutoff"), s_disqualified_by="")),
-        true_positive=Count("pk", filter=Q(s_total__gt=F("cutoff"), s_disqualified_by="", won=True)),
+        predicted=Count("pk", filter=Q(s_tier=ScoreTier.SQL)),
+        true_positive=Count("pk", filter=Q(s_tier=ScoreTier.SQL, won=True)),
+        fast_tracked=Count("pk", filter=~Q(s_fast_track="")),
     )
     results = {
         "leads": sum(new_hist.values()),
@@ -87,6 +87,10 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
         ),
         "tier_changed": sum(row["n"] for row in tier_moves if (row["score_tier"] or "unscored") != row["new_tier"]),
         "stage_changes": _stage_changes(leads),
+        "fast_tracked": leads.exclude(s_fast_track="").count(),
+        "fast_tracked_to_sql": leads.exclude(s_fast_track="")
+        .filter(stage__in=sorted(engine.SCORE_OWNED_STAGES))
+        .count(),
         "outcomes": _outcome_metrics(outcome),
     }
     with transaction.atomic():
@@ -106,34 +110,41 @@ def _bucket(score):
     return Least(Floor(ExpressionWrapper(score / Value(10.0), output_field=FloatField())), Value(9.0))
 
 
-def _tier_expression(t: engine.Thresholds):
-    cutoff = Case(
-        When(s_segment="enterprise", then=Value(t.sql_enterprise)),
-        When(s_segment="mid_market", then=Value(t.sql_mid_market)),
-        default=Value(t.sql_smb),
-    )
-    return Case(
-        When(~Q(s_disqualified_by=""), then=Value("disqualified")),
-        When(
-            Q(s_total__gte=cutoff - t.borderline_band, s_total__lte=cutoff + t.borderline_band),
-            then=Value("borderline"),
-        ),
-        When(s_total__gt=cutoff, then=Value("sql")),
-        When(s_total__gte=t.mql, then=Value("mql")),
-        default=Value("below_mql"),
-    )
-
-
 def _stage_changes(leads) -> dict[str, int]:
-    """How many leads the version would move, by the move apply_stage_moves would make."""
-    early = ["new", "lead", "nurture"]
-    return {
-        "to_mql": leads.filter(new_tier__in=["mql", "sql", "borderline"], stage__in=early).count(),
-        "to_sql": leads.filter(new_tier="sql", stage__in=["mql", *early]).count(),
-        "to_review": leads.filter(new_tier="borderline", stage__in=["mql", *early]).count(),
-        "to_disqualified": leads.filter(new_tier="disqualified", stage__in=["mql", *early]).count(),
-        "to_nurture": leads.filter(new_tier="below_mql", stage="mql").count(),
+    """How many leads the version would move, counted from the same table apply_stage_moves follows."""
+    counts: dict[str, int] = {}
+    for key, moves in _MOVE_GROUPS.items():
+        q = Q(pk__in=[])
+        for move in moves:
+            q |= Q(new_tier=move.tier, stage__in=sorted(move.from_stages))
+        counts[key] = leads.filter(q).count()
+    return counts
+
+
+def _group_moves() -> dict[str, list[engine.StageMove]]:
+    groups: dict[str, list[engine.StageMove]] = {
+        "to_mql": [],
+        "to_sql": [],
+        "to_review": [],
+        "to_disqualified": [],
+        "to_nurture": [],
+        "to_lead": [],
     }
+    for move in engine.STAGE_MOVES:
+        if move.opens_review:
+            groups["to_review"].append(move)
+            # Borderline leads from before MQL also become MQLs.
+            groups["to_mql"].append(engine.StageMove(move.tier, move.from_stages - {Stage.MQL}, Stage.MQL))
+        elif move.to == Stage.SQL:
+            groups["to_sql"].append(move)
+            if move.via_mql:
+                groups["to_mql"].append(move)
+        else:
+            groups[f"to_{move.to}"].append(move)
+    return groups
+
+
+_MOVE_GROUPS = _group_moves()
 
 
 def _outcome_metrics(outcome: dict) -> dict:

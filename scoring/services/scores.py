@@ -27,6 +27,7 @@ class RescoreResult:
     scored: int = 0
     moved: dict[str, int] = field(default_factory=dict)
     borderline_opened: int = 0
+    fast_tracked: int = 0
     batches: int = 0  # transactions it took (the incremental path drains in batches)
 
 
@@ -68,32 +69,29 @@ def leads_rescore(
 
 
 def apply_stage_moves(*, version: ScoringModelVersion, model: engine.Model, leads: Q, now: datetime) -> RescoreResult:
-    """Move the leads whose new tier crossed a threshold, through the lifecycle service, in bulk.
+    """Move the leads whose new tier calls for it (scoring.rules.STAGE_MOVES), through the lifecycle service, in bulk.
 
-    - scored for the first time below MQL: new -> lead;
+    - scored for the first time below MQL: new -> lead; an MQL that fell below the cut-off: -> nurture;
     - at or above the MQL cut-off: new / lead / nurture -> MQL;
-    - above the segment's SQL cut-off (outside the borderline band): MQL -> SQL, then the routing hook; a lead
-      that just became an MQL in this pass goes on to SQL;
-    - within the borderline band: stays an MQL and a manager's review is opened;
-    - disqualified by a rule: early stages -> disqualified, with the rule as the reason;
-    - an MQL whose score fell below the MQL cut-off goes back to nurture.
+    - SQL tier: MQL -> SQL (earlier stages go through MQL first), then the routing hook; a lead fast-tracked by a
+      hand-raiser signal says so in the reason and is stamped `fast_tracked_at`;
+    - within the borderline band: becomes or stays an MQL and a manager's review is opened;
+    - disqualified by a rule: -> disqualified, with the rule as the reason.
 
     One query finds every lead that has a move to make (a full re-score chunk is read once, not once per move).
     """
     by = f"scoring {version.label}"
     t = model.thresholds
     result = RescoreResult()
-    early = {Stage.NEW, Stage.LEAD, Stage.MQL, Stage.NURTURE}
-    qualifying = {"mql", "sql", "borderline"}
-    candidates = list(
-        Lead.objects.filter(leads, score_version=version)
-        .filter(
-            Q(score_tier="disqualified", stage__in=early)
-            | Q(score_tier="below_mql", stage__in=[Stage.NEW, Stage.MQL])
-            | Q(score_tier__in=qualifying, stage__in=[Stage.NEW, Stage.LEAD, Stage.NURTURE, Stage.MQL])
-        )
-        .values_list("pk", "stage", "score_tier", "score_total")
-    )
+    any_move = Q(pk__in=[])
+    for stage_move in engine.STAGE_MOVES:
+        any_move |= Q(score_tier=stage_move.tier, stage__in=sorted(stage_move.from_stages))
+    candidates = [
+        (pk, stage, tier, total, fast_track, engine.stage_move_for(tier=tier, stage=stage))
+        for pk, stage, tier, total, fast_track in Lead.objects.filter(leads, score_version=version)
+        .filter(any_move)
+        .values_list("pk", "stage", "score_tier", "score_total", "score_fast_track")
+    ]
 
     def move(ids: list[int], to: str, reason: str) -> set[int]:
         if not ids:
@@ -102,32 +100,41 @@ def apply_stage_moves(*, version: ScoringModelVersion, model: engine.Model, lead
         result.moved[to] = result.moved.get(to, 0) + moved.moved
         return set(moved.moved_ids)
 
-    disqualified = [pk for pk, stage, tier, _ in candidates if tier == "disqualified" and stage in early]
-    _disqualify(disqualified, model, now, move)
-    move(
-        [pk for pk, stage, tier, _ in candidates if tier == "below_mql" and stage == Stage.NEW],
-        Stage.LEAD,
-        f"Scored below the MQL cut-off ({t.mql})",
-    )
+    def landing_in(to: str, *, tier: str | None = None) -> list[int]:
+        return [pk for pk, _, t_, _, _, m in candidates if m and m.to == to and (tier is None or t_ == tier)]
+
+    _disqualify(landing_in(Stage.DISQUALIFIED), model, now, move)
+    move(landing_in(Stage.LEAD), Stage.LEAD, f"Scored below the MQL cut-off ({t.mql})")
+    move(landing_in(Stage.NURTURE), Stage.NURTURE, f"Score fell below the MQL cut-off ({t.mql})")
     became_mql = move(
-        [pk for pk, stage, tier, _ in candidates if tier in qualifying and stage != Stage.MQL],
+        [pk for pk, stage, _, _, _, m in candidates if m and stage != Stage.MQL and (m.via_mql or m.to == Stage.MQL)],
         Stage.MQL,
         f"Score reached the MQL cut-off ({t.mql})",
     )
-    mqls = [(pk, tier, total) for pk, stage, tier, total in candidates if stage == Stage.MQL or pk in became_mql]
+    ready_for_sql = [
+        (pk, fast_track)
+        for pk, stage, _, _, fast_track, m in candidates
+        if m and m.to == Stage.SQL and (stage == Stage.MQL or pk in became_mql)
+    ]
     new_sqls = move(
-        [pk for pk, tier, _ in mqls if tier == "sql"],
+        [pk for pk, fast_track in ready_for_sql if not fast_track],
         Stage.SQL,
         f"Score above the segment's SQL cut-off (SMB {t.sql_smb}, Mid-Market {t.sql_mid_market}, "
         f"Enterprise {t.sql_enterprise})",
     )
-    move(
-        [pk for pk, stage, tier, _ in candidates if tier == "below_mql" and stage == Stage.MQL],
-        Stage.NURTURE,
-        f"Score fell below the MQL cut-off ({t.mql})",
-    )
+    fast_tracked = _fast_track([pk for pk, fast_track in ready_for_sql if fast_track], model, now, move)
+    new_sqls |= fast_tracked
+    if fast_tracked:
+        Lead.objects.filter(pk__any_of=sorted(fast_tracked)).update(fast_tracked_at=now)
+    result.fast_tracked = len(fast_tracked)
     result.borderline_opened = _open_borderline_reviews(
-        [(pk, total) for pk, tier, total in mqls if tier == "borderline"], version, now
+        [
+            (pk, total)
+            for pk, stage, _, total, _, m in candidates
+            if m and m.opens_review and (stage == Stage.MQL or pk in became_mql)
+        ],
+        version,
+        now,
     )
     if new_sqls:
         sql_ids = sorted(new_sqls)
@@ -138,14 +145,32 @@ def apply_stage_moves(*, version: ScoringModelVersion, model: engine.Model, lead
 def _disqualify(candidates: list[int], model, now, move) -> None:
     # The set-based pass stores the tier only; the rule that disqualified a lead is recomputed per lead for the
     # reason, which is cheap because disqualifications are few.
-    by_rule: dict[str, list[int]] = {}
-    for start in range(0, len(candidates), 2000):
-        chunk = candidates[start : start + 2000]
+    by_reason: dict[str, list[int]] = {}
+    for lead_id, result in _rescored(candidates, model, now):
+        by_reason.setdefault(f"Disqualified by rule: {result.disqualified_by or 'a disqualifying rule'}", []).append(
+            lead_id
+        )
+    for reason, ids in by_reason.items():
+        move(ids, Stage.DISQUALIFIED, reason)
+
+
+def _fast_track(candidates: list[int], model, now, move) -> set[int]:
+    # The reason names the signal and its day ("Fast-tracked: Demo request on 2026-11-29 ..."), recomputed per lead
+    # from the same facts; hand-raisers are few.
+    by_reason: dict[str, list[int]] = {}
+    for lead_id, result in _rescored(candidates, model, now):
+        by_reason.setdefault(result.fast_track_reason or "Fast-tracked by a hand-raiser signal", []).append(lead_id)
+    moved: set[int] = set()
+    for reason, ids in by_reason.items():
+        moved |= move(ids, Stage.SQL, reason)
+    return moved
+
+
+def _rescored(lead_ids: list[int], model, now):
+    for start in range(0, len(lead_ids), 2000):
+        chunk = lead_ids[start : start + 2000]
         for lead_id, facts in facts_for_leads(chunk).items():
-            result = engine.score_lead(facts, model, now=now)
-            by_rule.setdefault(result.disqualified_by or "a disqualifying rule", []).append(lead_id)
-    for rule_name, ids in by_rule.items():
-        move(ids, Stage.DISQUALIFIED, f"Disqualified by rule: {rule_name}")
+            yield lead_id, engine.score_lead(facts, model, now=now)
 
 
 def _open_borderline_reviews(candidates: list[tuple[int, int]], version, now) -> int:

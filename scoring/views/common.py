@@ -14,14 +14,7 @@ APPROVE = "leadops.approve_scoring_rules"
 REVIEW = "leadops.review_borderline"
 SERVICE_ERRORS = (GovernanceError, engine.RuleError)
 
-TIER_LABELS = {
-    "disqualified": "Disqualified",
-    "sql": "SQL",
-    "borderline": "Borderline (review)",
-    "mql": "MQL",
-    "below_mql": "Below MQL",
-    "unscored": "Not scored yet",
-}
+TIER_LABELS = {**engine.TIER_LABELS, "unscored": "Not scored yet"}
 TIER_ORDER = ["unscored", "disqualified", "below_mql", "mql", "borderline", "sql"]
 
 

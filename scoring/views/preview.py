@@ -11,6 +11,7 @@ from scoring.models import ImpactPreview
 from scoring.views.common import APPROVE, EDIT, TIER_LABELS, _version_for
 
 STAGE_CHANGES = [
+    ("to_lead", "would leave 'new' as leads below the MQL cut-off"),
     ("to_mql", "would become MQLs"),
     ("to_sql", "would become SQLs and be routed"),
     ("to_review", "would go to a manager's borderline review"),

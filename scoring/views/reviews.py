@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from leadops.permissions import require_perm
-from leadops.selectors import lead_list
+from scoring import rules as engine
 from scoring import selectors
+from scoring.facts import engine_model_thresholds
 from scoring.forms.decisions import BorderlineDecisionForm
 from scoring.models import BorderlineReview
 from scoring.services import reviews
@@ -28,9 +29,7 @@ def borderline_queue(request):
 @require_perm(REVIEW)
 @require_POST
 def borderline_decide(request, review_id: int):
-    scoped = BorderlineReview.objects.filter(lead__in=lead_list(user=request.user)).select_related(
-        "lead__account", "lead__owner", "version", "decided_by"
-    )
+    scoped = selectors.borderline_reviews_visible(user=request.user).select_related("decided_by")
     review = get_object_or_404(scoped, pk=review_id)
     form = BorderlineDecisionForm(request.POST)
     error = ""
@@ -62,12 +61,8 @@ def borderline_decide(request, review_id: int):
 
 
 def _review_row(review: BorderlineReview) -> None:
-    version = review.version
+    thresholds = engine_model_thresholds(review.version)
     segment = (review.lead.account.segment if review.lead.account else None) or "smb"
-    review.cutoff = {
-        "smb": version.sql_cutoff_smb,
-        "mid_market": version.sql_cutoff_mid_market,
-        "enterprise": version.sql_cutoff_enterprise,
-    }.get(segment, version.sql_cutoff_smb)
+    review.cutoff = thresholds.sql_cutoff(segment)
     review.delta = review.score - review.cutoff
-    review.segment_label = {"smb": "SMB", "mid_market": "Mid-Market", "enterprise": "Enterprise"}.get(segment, "SMB")
+    review.segment_label = engine.SEGMENT_LABELS.get(segment, engine.SEGMENT_LABELS["smb"])

@@ -33,6 +33,7 @@ SETTING_LABELS = {
     "hot_above": "Hot above",
     "warm_from": "Warm from",
     "borderline_band": "Borderline band (±)",
+    "fast_track_fit_floor": "Fast-track fit floor",
 }
 RULE_FIELD_LABELS = {
     "name": "name",
@@ -52,8 +53,8 @@ RULE_FIELD_LABELS = {
     "within_days": "seen within (days)",
     "days": "inactive for (days)",
 }
-GROUPS = [*engine.PILLARS, "disqualify"]
-GROUP_LABELS = {**engine.PILLAR_LABELS, "disqualify": "Disqualifiers"}
+GROUPS = [*engine.PILLARS, "fast_track", "disqualify"]
+GROUP_LABELS = {**engine.PILLAR_LABELS, "fast_track": "Fast-track to SQL (hand-raisers)", "disqualify": "Disqualifiers"}
 
 
 @require_perm(EDIT, APPROVE)
@@ -161,7 +162,7 @@ def version_compare(request):
 def rule_groups(rules: list[ScoringRule]) -> list[dict]:
     groups = {group: [] for group in GROUPS}
     for rule in rules:
-        group = "disqualify" if rule.kind == RuleKind.DISQUALIFY else rule.pillar
+        group = rule.kind if rule.kind in (RuleKind.DISQUALIFY, RuleKind.FAST_TRACK) else rule.pillar
         groups.setdefault(group, []).append(
             {
                 "rule": rule,

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
+from django.test import RequestFactory
 
 from leadops import roles, rules, selectors
 from leadops.demo import catalog
@@ -339,13 +340,13 @@ class TestSeededWorld:
             "admin": roles.ADMIN,
         }
         for username, role in expected_roles.items():
-            user = authenticate(username=username, password=PASSWORD)
+            user = authenticate(_login_request(), username=username, password=PASSWORD)
             assert user is not None, username
             assert roles.roles_of(user) == [role]
         admin = get_user_model().objects.get(username="admin")
         assert admin.is_staff and admin.is_superuser
         assert not get_user_model().objects.get(username="sdr").is_staff
-        assert authenticate(username="sdr.emea.2", password=PASSWORD) is not None
+        assert authenticate(_login_request(), username="sdr.emea.2", password=PASSWORD) is not None
 
     def test_manager_leads_the_team_of_sdr_and_ae_and_sees_their_work(self):
         team = Team.objects.get(members__user__username="sdr")
@@ -371,3 +372,8 @@ class TestSeededWorld:
 
 
 EVENT_KINDS = LeadEvent._meta.get_field("kind").choices
+
+
+def _login_request():
+    # The log-in lockout (django-axes) keys failures by the request's address, so authenticate needs one.
+    return RequestFactory().post("/login/")

@@ -100,8 +100,13 @@ def test_a_drain_that_dies_leaves_its_leads_queued_and_a_rerun_moves_them_once(a
     monkeypatch.setattr(pending, "leads_rescore", real_rescore)
     assert pending.pending_rescore_drain().scored == 1
     lead.refresh_from_db()
-    assert lead.stage == Stage.MQL
-    assert list(StageTransition.objects.filter(lead=lead).values_list("to_stage", flat=True)) == [Stage.MQL]
+    # Fit 100 (software, 800 people, $200M, VP in sales) and a demo request today: fast-tracked, once.
+    assert lead.stage == Stage.SQL
+    assert lead.score_fast_track == "Demo request"
+    assert list(StageTransition.objects.filter(lead=lead).values_list("to_stage", flat=True)) == [
+        Stage.MQL,
+        Stage.SQL,
+    ]
     assert not PendingRescore.objects.exists()
 
 
@@ -201,9 +206,10 @@ def test_two_workers_drain_different_leads(active_version, monkeypatch):
     assert "error" not in outcome
     assert second.scored == 2 and outcome["result"].scored == 2
     assert not PendingRescore.objects.exists()
-    # Each lead moved once, by exactly one worker.
-    moves = list(StageTransition.objects.filter(lead__in=leads).values_list("lead_id", flat=True))
-    assert sorted(moves) == sorted(lead.pk for lead in leads)
+    # Each lead moved once, by exactly one worker: a fitting lead with a demo request goes new -> MQL -> SQL.
+    for lead in leads:
+        moves = list(StageTransition.objects.filter(lead=lead).order_by("pk").values_list("to_stage", flat=True))
+        assert moves == [Stage.MQL, Stage.SQL], lead
 
 
 @pytest.mark.sqlite

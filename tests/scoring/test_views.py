@@ -228,15 +228,17 @@ def _attribute_post(rule, **changes):
 
 
 @pytest.mark.parametrize(
-    ("value", "value_max", "message"),
+    ("value", "value_max", "field", "message"),
     [
-        ("1000000000", "10000000", "has its minimum (1,000,000,000) above its maximum (10,000,000)"),
-        ("lots", "10000000", "'lots' is not a number"),
-        ("10000000", "", "needs a minimum and a maximum"),
+        ("1000000000", "10000000", "value", "has its minimum (1,000,000,000) above its maximum (10,000,000)"),
+        ("lots", "10000000", "value", "'lots' is not a number"),
+        ("10000000", "lots", "value_max", "'lots' is not a number"),
+        # The missing end is the maximum: the message sits on its input.
+        ("10000000", "", "value_max", "needs a minimum and a maximum"),
     ],
 )
 def test_a_bad_rule_value_is_shown_on_its_field_and_nothing_is_saved(
-    client, world, marketer, value, value_max, message
+    client, world, marketer, value, value_max, field, message
 ):
     rule = world["rule"]
     client.force_login(marketer)
@@ -244,7 +246,7 @@ def test_a_bad_rule_value_is_shown_on_its_field_and_nothing_is_saved(
     response = client.post(url, _attribute_post(rule, value=value, value_max=value_max))
     assert response.status_code == 200
     form = response.context["form"]
-    assert message in " ".join(form.errors.get("value", [])), form.errors
+    assert message in " ".join(form.errors.get(field, [])), form.errors
     page = response.content.decode()
     assert "invalid-feedback" in page and f'value="{value}"' in page  # the input is kept
     rule.refresh_from_db()
@@ -429,6 +431,7 @@ def test_settings_are_refused_with_the_engine_message_and_saved_when_right(clien
         "hot_above": 80,
         "warm_from": 50,
         "borderline_band": 5,
+        "fast_track_fit_floor": 40,
     }
     response = client.post(url, {**good, "weight_fit": 45})
     assert response.status_code == 200
