@@ -5,13 +5,14 @@ from rest_framework.permissions import BasePermission
 
 from leadops import selectors
 from leadops.models import Lead
+from leadops.permissions import has_role_perm
 
 
 class HasLeadAccess(BasePermission):
     message = "Your role does not give access to leads."
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated and request.user.has_perm("leadops.view_lead")
+        return has_role_perm(request.user, "leadops.view_lead")
 
 
 class LeadOutputSerializer(serializers.ModelSerializer):

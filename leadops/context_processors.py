@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from leadops import roles
+from leadops.permissions import has_any_role_perm
 
 # (label, url name, permission needed or None for every signed-in user; a tuple means any one of them)
 NAVIGATION = [
@@ -25,7 +26,7 @@ def navigation(request):
             "active": request.resolver_match is not None and request.resolver_match.view_name == name,
         }
         for label, name, perm in NAVIGATION
-        if perm is None or any(user.has_perm(p) for p in ((perm,) if isinstance(perm, str) else perm))
+        if perm is None or has_any_role_perm(user, (perm,) if isinstance(perm, str) else perm)
     ]
     role = roles.primary_role(user)
     return {"nav_items": items, "user_role": role, "user_role_label": roles.ROLE_LABELS.get(role, "No role")}

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leadops.models import Account, EventKind, Lead
+from leadops.permissions import has_role_perm
 from scoring.services.aggregates import events_record, signals_record
 
 MAX_BATCH = 5000
@@ -34,7 +35,7 @@ class CanIngest(BasePermission):
     message = "Your role does not allow sending events or intent signals."
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated and request.user.has_perm("leadops.ingest_events")
+        return has_role_perm(request.user, "leadops.ingest_events")
 
 
 class IngestOutputSerializer(serializers.Serializer):

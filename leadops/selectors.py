@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from leadops.models import AuditEntry, Lead, Opportunity, Team
+from leadops.permissions import has_role_perm
 from leadops.rules import Stage
 
 # What an SDR works: leads marketing qualified and SQLs waiting for accept / reject.
@@ -25,11 +26,11 @@ def team_member_ids(*, manager) -> QuerySet:
 def lead_list(*, user) -> QuerySet[Lead]:
     """Every lead this person may see: all for marketing and admins, the team's for managers, one's own for reps."""
     leads = Lead.objects.select_related("account", "owner")
-    if user.has_perm("leadops.view_all_leads"):
+    if has_role_perm(user, "leadops.view_all_leads"):
         return leads
-    if user.has_perm("leadops.view_team_leads"):
+    if has_role_perm(user, "leadops.view_team_leads"):
         return leads.filter(Q(owner__in=team_member_ids(manager=user)) | Q(owner=user))
-    if user.has_perm("leadops.view_lead"):
+    if has_role_perm(user, "leadops.view_lead"):
         return leads.filter(owner=user)
     return leads.none()
 
@@ -129,7 +130,7 @@ def open_opportunities(*, user) -> QuerySet[Opportunity]:
 
 
 def audit_entry_list(*, user, action: str = "", object_type: str = "") -> QuerySet[AuditEntry]:
-    if not user.has_perm("leadops.view_audit_log"):
+    if not has_role_perm(user, "leadops.view_audit_log"):
         return AuditEntry.objects.none()
     entries = AuditEntry.objects.select_related("actor")
     if action:

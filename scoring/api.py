@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from leadops.api import HasLeadAccess
 from leadops.models import Lead
+from leadops.permissions import has_any_role_perm
 from leadops.selectors import lead_get
 from scoring import rules as engine
 from scoring import selectors
@@ -32,7 +33,7 @@ class _HasAnyPerm(BasePermission):
     perms: tuple[str, ...] = ()
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated and any(request.user.has_perm(p) for p in self.perms)
+        return has_any_role_perm(request.user, self.perms)
 
 
 class CanReadScoringVersions(_HasAnyPerm):

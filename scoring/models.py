@@ -52,6 +52,8 @@ class ScoringModelVersion(models.Model):
     fast_track_fit_floor = models.PositiveSmallIntegerField(default=40)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Everyone who changed this version (author, co-editors, submitter): none of them may approve or reject it.
+    contributors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from leadops.models import Lead
+from leadops.permissions import has_any_role_perm, has_role_perm
 from scoring import rules as engine
 from scoring.facts import engine_model, facts_from
 from scoring.models import BorderlineReview, LeadAggregate, ScoringModelVersion, VersionStatus
@@ -51,18 +52,23 @@ def lead_score_explanation(*, lead: Lead) -> Explanation | None:
 
 
 def version_list(*, user) -> QuerySet[ScoringModelVersion]:
-    if not (user.has_perm("leadops.edit_scoring_rules") or user.has_perm("leadops.approve_scoring_rules")):
+    if not has_any_role_perm(user, ("leadops.edit_scoring_rules", "leadops.approve_scoring_rules")):
         return ScoringModelVersion.objects.none()
     return ScoringModelVersion.objects.select_related("model", "author", "decided_by").order_by("model", "-number")
 
 
 def approval_inbox(*, user) -> QuerySet[ScoringModelVersion]:
-    """Submitted versions this manager may decide on: everything submitted except their own."""
-    if not user.has_perm("leadops.approve_scoring_rules"):
+    """Submitted versions this manager may decide on: everything submitted except what they changed.
+
+    The same definition as the services' refusal (governance.decision_refusal), from governance.changed_by.
+    """
+    from scoring.services.governance import APPROVE_PERM, changed_by
+
+    if not has_role_perm(user, APPROVE_PERM):
         return ScoringModelVersion.objects.none()
     return (
         ScoringModelVersion.objects.filter(status=VersionStatus.SUBMITTED)
-        .exclude(author=user)
+        .exclude(changed_by(user))
         .select_related("model", "author", "preview")
         .order_by("submitted_at")
     )
@@ -79,7 +85,7 @@ def borderline_reviews_visible(*, user) -> QuerySet[BorderlineReview]:
 
     from leadops.selectors import lead_list
 
-    if not user.has_perm("leadops.review_borderline"):
+    if not has_role_perm(user, "leadops.review_borderline"):
         return BorderlineReview.objects.none()
     visible = Q(lead__in=lead_list(user=user)) | Q(lead__owner__isnull=True)
     return BorderlineReview.objects.filter(visible).select_related("lead__account", "lead__owner", "version")

@@ -1,7 +1,11 @@
 """Scoring versions and their approval: draft -> submitted -> approved / rejected -> active -> retired.
 
-Marketing writes drafts and submits them; a manager who is not the author approves (which activates) or rejects
-with a comment. Rolling back is submitting a copy of an earlier version through the same approval.
+Marketing writes drafts and submits them; a manager who did not change the version approves (which activates) or
+rejects it with a comment. Rolling back is submitting a copy of an earlier version through the same approval.
+
+Four eyes: every service that writes a version makes the writer one of its contributors (the author, co-editors of
+rules, weights, thresholds or the change note, whoever submitted it). `changed_by` is the one definition of "this
+person changed it"; the refusal to decide (`decision_refusal`) and the managers' inbox both derive from it.
 """
 
 from __future__ import annotations
@@ -9,10 +13,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from leadops.models import EventKind
+from leadops.models import AuditEntry, EventKind
+from leadops.permissions import has_role_perm
 from leadops.services import Actor, audit_log
 from scoring import rules as engine
 from scoring.facts import engine_model
@@ -36,6 +41,10 @@ VERSION_FIELDS = [
     "fast_track_fit_floor",
 ]
 
+APPROVE_PERM = "leadops.approve_scoring_rules"
+# Versions whose changes no second person has approved: a copy of one inherits its contributors.
+UNAPPROVED = (VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.REJECTED)
+
 
 class GovernanceError(ValueError):
     """A step the version's state or the person's role does not allow; the message says why.
@@ -57,14 +66,18 @@ def _require_draft(version: ScoringModelVersion) -> None:
 
 
 def _require_perm(user, perm: str, action: str) -> None:
-    if not user.has_perm(perm):
+    if not has_role_perm(user, perm):
         raise GovernanceError(f"Your role does not allow you to {action}.")
 
 
 def version_draft_create(
     *, model: ScoringModel, by, based_on: ScoringModelVersion | None = None, change_note: str = ""
 ) -> ScoringModelVersion:
-    """A new draft, copied from `based_on` (default: the active version) so marketing edits a full model."""
+    """A new draft, copied from `based_on` (default: the active version) so marketing edits a full model.
+
+    A copy of a version nobody approved (a draft, a submitted or a rejected one) carries changes its contributors
+    made, so they are contributors of the copy too; an approved version's changes were decided by four eyes already.
+    """
     _require_perm(by, "leadops.edit_scoring_rules", "edit scoring rules")
     with transaction.atomic():
         ScoringModel.objects.select_for_update().get(pk=model.pk)
@@ -75,6 +88,9 @@ def version_draft_create(
             for name in VERSION_FIELDS:
                 setattr(draft, name, getattr(source, name))
         draft.save()
+        draft.contributors.add(by)
+        if source is not None and source.status in UNAPPROVED:
+            draft.contributors.add(*source.contributors.all())
         if source is not None:
             ScoringRule.objects.bulk_create(
                 [
@@ -108,15 +124,13 @@ def version_settings_update(
         model = engine_model(version)
         engine.validate_weights(model.weights)
         engine.validate_thresholds(model.thresholds)
-        if change_note is not None:
+        changes = {name: [before[name], str(getattr(version, name))] for name in values}
+        if change_note is not None and change_note != version.change_note:
+            changes["change_note"] = [version.change_note, change_note]
             version.change_note = change_note
         version.save()
-        audit_log(
-            actor=Actor(user=by),
-            action="scoring.settings_update",
-            obj=version,
-            changes={name: [before[name], str(getattr(version, name))] for name in values},
-        )
+        version.contributors.add(by)
+        audit_log(actor=Actor(user=by), action="scoring.settings_update", obj=version, changes=changes)
     return version
 
 
@@ -140,6 +154,7 @@ def rule_save(*, version: ScoringModelVersion, by, data: dict, rule: ScoringRule
             raise GovernanceError(f"Another rule of this version is already called '{rule.key}'.", field="name")
         created = rule.pk is None
         rule.save()
+        version.contributors.add(by)
         audit_log(
             actor=Actor(user=by),
             action="scoring.rule_create" if created else "scoring.rule_update",
@@ -154,6 +169,7 @@ def rule_delete(*, rule: ScoringRule, by) -> None:
     with transaction.atomic():
         version = ScoringModelVersion.objects.select_for_update().get(pk=rule.version_id)
         _require_draft(version)
+        version.contributors.add(by)
         audit_log(actor=Actor(user=by), action="scoring.rule_delete", obj=version, changes={"rule": rule.key})
         rule.delete()
 
@@ -175,6 +191,7 @@ def version_submit(*, version: ScoringModelVersion, by) -> ScoringModelVersion:
         version.status = VersionStatus.SUBMITTED
         version.submitted_at = timezone.now()
         version.save(update_fields=["status", "submitted_at", "aggregates_ready"])
+        version.contributors.add(by)
         impact_preview_request(version=version)
         audit_log(actor=Actor(user=by), action="scoring.submit", obj=version, reason=version.change_note)
         transaction.on_commit(lambda: _enqueue_preview(version.pk))
@@ -187,7 +204,7 @@ def version_reject(*, version: ScoringModelVersion, by, comment: str) -> Scoring
         raise GovernanceError("Say why the change is rejected, so marketing can fix it.")
     with transaction.atomic():
         version = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
-        _require_submitted(version, by)
+        _require_decidable(version, by)
         version.status = VersionStatus.REJECTED
         version.decided_by, version.decided_at, version.decision_comment = by, timezone.now(), comment
         version.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
@@ -201,7 +218,7 @@ def version_approve(*, version: ScoringModelVersion, by, comment: str = "") -> S
     with transaction.atomic():
         ScoringModel.objects.select_for_update().get(pk=version.model_id)
         version = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
-        _require_submitted(version, by)
+        _require_decidable(version, by)
         preview = getattr(version, "preview", None)
         if preview is None or preview.status != preview.Status.DONE or not version.aggregates_ready:
             raise GovernanceError("The impact preview is still being computed; approve once you have seen it.")
@@ -232,7 +249,8 @@ def version_activate(*, version: ScoringModelVersion, by: Actor, now=None) -> Sc
 
 
 def version_rollback_submit(*, version: ScoringModelVersion, by) -> ScoringModelVersion:
-    """Bring back an earlier version: a copy of it goes through the same approval as any change."""
+    """Bring back an earlier version: a copy of it goes through the same approval as any change, and whoever asks for
+    it is its contributor (author and submitter), so another manager decides."""
     if version.status not in (VersionStatus.RETIRED, VersionStatus.REJECTED, VersionStatus.APPROVED):
         raise GovernanceError(
             f"{version.label} is {version.get_status_display().lower()}; only an earlier version can be brought back."
@@ -243,11 +261,98 @@ def version_rollback_submit(*, version: ScoringModelVersion, by) -> ScoringModel
     return version_submit(version=draft, by=by)
 
 
-def _require_submitted(version: ScoringModelVersion, by) -> None:
+# --- four eyes ------------------------------------------------------------------------------------------------------
+
+
+def changed_by(user) -> Q:
+    """Versions this person changed in any way: the one definition behind who may not decide a version.
+
+    The author counts even without a contributor row (versions made outside the services, e.g. by a migration).
+    """
+    if user is None or user.pk is None:
+        return Q(pk__in=[])
+    contribution = ScoringModelVersion.contributors.through.objects.filter(
+        scoringmodelversion_id=OuterRef("pk"), user_id=user.pk
+    )
+    return Q(author_id=user.pk) | Q(Exists(contribution))
+
+
+def decision_refusal(*, version: ScoringModelVersion, by) -> str | None:
+    """Why this person may not approve or reject this version now, or None when they may.
+
+    The approval inbox lists exactly the versions for which this is None (a test proves the two agree).
+    """
+    if not has_role_perm(by, APPROVE_PERM):
+        return "Your role does not allow you to approve or reject scoring changes."
     if version.status != VersionStatus.SUBMITTED:
-        raise GovernanceError(f"{version.label} is {version.get_status_display().lower()}, not waiting for approval.")
-    if version.author_id == by.pk:
-        raise GovernanceError("You wrote this version; another manager has to approve or reject it.")
+        return f"{version.label} is {version.get_status_display().lower()}, not waiting for approval."
+    if ScoringModelVersion.objects.filter(changed_by(by), pk=version.pk).exists():
+        what = _what_they_changed_in_it_or_its_source(version, by)
+        return f"You changed this version{f' ({what})' if what else ''}; another manager has to decide it."
+    return None
+
+
+def version_changed_by(*, version: ScoringModelVersion, user) -> bool:
+    return ScoringModelVersion.objects.filter(changed_by(user), pk=version.pk).exists()
+
+
+def _require_decidable(version: ScoringModelVersion, by) -> None:
+    refusal = decision_refusal(version=version, by=by)
+    if refusal is not None:
+        raise GovernanceError(refusal)
+
+
+# What a contributor is told they changed, from the audit entries their writes left on the version.
+CHANGE_KINDS = ["draft", "rules", "weights and thresholds", "change note", "submission"]
+_KIND_OF_ACTION = {
+    "scoring.draft_create": "draft",
+    "scoring.rule_create": "rules",
+    "scoring.rule_update": "rules",
+    "scoring.rule_delete": "rules",
+    "scoring.submit": "submission",
+}
+
+
+def _what_they_changed_in_it_or_its_source(version: ScoringModelVersion, by) -> str:
+    """What they changed in this version or, for a contributor of an unapproved version it copies, in that one."""
+    what = _what_they_changed(version, by)
+    source = version.based_on
+    while not what and source is not None and source.status in UNAPPROVED:
+        what = _what_they_changed(source, by)
+        if what:
+            return f"{what} in {source.label}, which it copies"
+        source = source.based_on
+    return what
+
+
+def _what_they_changed(version: ScoringModelVersion, by) -> str:
+    """'draft on 2026-11-23, rules and submission on 2026-11-29': each kind of change on the last day it was made."""
+    entries = AuditEntry.objects.filter(
+        object_type=version._meta.label_lower,
+        object_id=str(version.pk),
+        actor_id=by.pk,
+        action__in=[*_KIND_OF_ACTION, "scoring.settings_update"],
+    ).values_list("action", "changes", "at")
+    last_day = {}
+    for action, changes, at in entries:
+        if action == "scoring.settings_update":
+            kinds = ["change note"] if "change_note" in changes else []
+            if set(changes) - {"change_note"} or not kinds:
+                kinds.append("weights and thresholds")
+        else:
+            kinds = [_KIND_OF_ACTION[action]]
+        day = timezone.localdate(at)
+        for kind in kinds:
+            last_day[kind] = max(day, last_day.get(kind, day))
+    by_day: dict = {}
+    for kind in CHANGE_KINDS:
+        if kind in last_day:
+            by_day.setdefault(last_day[kind], []).append(kind)
+    return ", ".join(f"{_and(kinds)} on {day.isoformat()}" for day, kinds in sorted(by_day.items()))
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _enqueue_preview(version_id: int) -> None:

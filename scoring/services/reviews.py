@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from leadops.permissions import has_role_perm
 from leadops.rules import IllegalTransition, Stage
 from leadops.services import Actor, audit_log, lead_transition
 from scoring.models import BorderlineReview
@@ -21,7 +22,7 @@ class ReviewError(ValueError):
 
 def borderline_review_decide(*, review: BorderlineReview, by, promote: bool, note: str = "") -> BorderlineReview:
     """Promote the lead to SQL (routing picks it up once committed) or keep it as an MQL; each decided once."""
-    if not by.has_perm("leadops.review_borderline"):
+    if not has_role_perm(by, "leadops.review_borderline"):
         raise ReviewError("Your role does not allow you to decide borderline leads.")
     note = note.strip()
     if not promote and not note:

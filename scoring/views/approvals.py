@@ -101,6 +101,8 @@ def approval_inbox(request):
         version.summary = preview_summary(getattr(version, "preview", None))
         version.stale_base = version.based_on_id != active.get(version.model_id)
     own_waiting = (
-        selectors.version_list(user=request.user).filter(status=VersionStatus.SUBMITTED, author=request.user).count()
+        selectors.version_list(user=request.user)
+        .filter(governance.changed_by(request.user), status=VersionStatus.SUBMITTED)
+        .count()
     )
     return render(request, "scoring/approval_inbox.html", {"versions": versions, "own_waiting": own_waiting})

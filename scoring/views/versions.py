@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from leadops.permissions import require_perm
+from leadops.permissions import has_role_perm, require_perm
 from scoring import rules as engine
 from scoring import selectors
 from scoring.forms.common import OPERATOR_LABELS, plain_number
@@ -71,7 +71,7 @@ def version_list(request):
             "models": models,
             "all_versions": versions,
             "empty_models": ScoringModel.objects.exclude(pk__in=[m.pk for m in models]).order_by("name"),
-            "can_edit": request.user.has_perm(EDIT),
+            "can_edit": has_role_perm(request.user, EDIT),
         },
     )
 
@@ -104,7 +104,7 @@ def version_detail(request, version_id: int):
 
 def _version_page(request, version, **forms):
     user = request.user
-    can_edit = user.has_perm(EDIT)
+    can_edit = has_role_perm(user, EDIT)
     rules = list(version.rules.all())
     preview = getattr(version, "preview", None)
     status = version.status
@@ -122,8 +122,9 @@ def _version_page(request, version, **forms):
         ],
         "can_edit": can_edit and version.is_editable,
         "can_submit": can_edit and status == VersionStatus.DRAFT,
-        "can_decide": user.has_perm(APPROVE) and status == VersionStatus.SUBMITTED and version.author_id != user.pk,
-        "own_submission": status == VersionStatus.SUBMITTED and version.author_id == user.pk,
+        "can_decide": governance.decision_refusal(version=version, by=user) is None,
+        "own_submission": status == VersionStatus.SUBMITTED
+        and governance.version_changed_by(version=version, user=user),
         "can_rollback": can_edit and status in (VersionStatus.RETIRED, VersionStatus.REJECTED, VersionStatus.APPROVED),
         "can_copy": can_edit and status != VersionStatus.DRAFT,
         "can_try": True,

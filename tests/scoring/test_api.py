@@ -206,7 +206,10 @@ def test_nobody_approves_their_own_version_through_the_api(api, cast, default_mo
     submit_with_preview(own, author)
     response = api("manager").post(reverse("api_scoring_version_approve", args=[own.pk]), {}, format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == "You wrote this version; another manager has to approve or reject it."
+    assert response.json()["detail"] == (
+        f"You changed this version (draft and submission on {timezone.localdate():%Y-%m-%d}); "
+        "another manager has to decide it."
+    )
     own.refresh_from_db()
     assert own.status == VersionStatus.SUBMITTED
 

@@ -549,7 +549,8 @@ def test_a_manager_who_wrote_a_version_is_told_another_manager_decides(
     assert "another manager approves or rejects it" in page and "Approve and activate" not in page
     assert own.label not in client.get(reverse("scoring:approval_inbox")).content.decode()
     response = client.post(reverse("scoring:version_approve", args=[own.pk]), {"comment": ""})
-    assert "another manager has to approve or reject it" in response.content.decode()
+    assert "You changed this version" in response.content.decode()
+    assert "another manager has to decide it" in response.content.decode()
     own.refresh_from_db()
     assert own.status == VersionStatus.SUBMITTED
 
