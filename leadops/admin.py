@@ -1,6 +1,15 @@
-"""Django admin for support use. Lifecycle moves go through the service, so stage is read-only here."""
+"""Django admin for support use: people, teams and accounts are edited here; what LeadOps derives is only shown.
+
+Scores, tier and temperature come from the active scoring version, the stage and its time stamps from the lifecycle
+service, the owner from routing (reassignment will come with the SDR queue); events, intent signals, stage
+transitions and the audit log are the evidence all of that is derived from. Support reads them and never writes
+them by hand: a changed score would not match its explanation, a hand-made event would never reach the lead's
+aggregates, a hand-made transition would have no actor. Who may use this admin site at all is Django's own business
+(is_staff, is_superuser); LeadOps' roles do not depend on it (leadops.permissions).
+"""
 
 from django.contrib import admin
+from django.db import transaction
 
 from leadops.models import (
     Account,
@@ -47,15 +56,63 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = ["segment", "created_at"]
     autocomplete_fields = ["named_account_owner"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.has_changed():  # size, revenue, industry, region: the fit of every lead of the account
+            _queue_for_scoring(Lead.objects.filter(account=obj).values_list("pk", flat=True))
 
-class StageTransitionInline(admin.TabularInline):
-    model = StageTransition
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_stage", "to_stage", "by_user", "by_system", "reason", "at"]
+
+class ViewOnly:
+    """Evidence other records are derived from: support reads it; only LeadOps' services write it."""
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _queue_for_scoring(lead_ids) -> None:
+    """A lead's facts changed by hand: score it again, as the import does, so the score matches its explanation."""
+    from scoring.services.pending import leads_queue_for_rescore
+
+    lead_ids = list(lead_ids)
+    if lead_ids:
+        leads_queue_for_rescore(lead_ids)
+        transaction.on_commit(_wake_scoring)
+
+
+def _wake_scoring() -> None:
+    from scoring.tasks import rescore_pending_soon
+
+    rescore_pending_soon()
+
+
+class StageTransitionInline(ViewOnly, admin.TabularInline):
+    model = StageTransition
+    extra = 0
+    fields = readonly_fields = ["from_stage", "to_stage", "by_user", "by_system", "reason", "at"]
+
+
+# Fields of a lead that support may correct by hand; the opt-out is one (a person asks by phone), its date included.
+EDITABLE_TIME_STAMPS = {"unsubscribed_at"}
+
+
+def lead_derived_fields() -> list[str]:
+    """Scores, tier, temperature, fast-track, stage, owner and every time stamp: derived, so read-only here.
+
+    By rule rather than by list, so that a score field or stage time stamp added later is read-only from the start.
+    """
+    return [
+        field.name
+        for field in Lead._meta.concrete_fields
+        if field.name.startswith("score_")
+        or field.name in ("temperature", "stage", "owner")
+        or (field.name.endswith("_at") and field.name not in EDITABLE_TIME_STAMPS)
+    ]
 
 
 @admin.register(Lead)
@@ -65,14 +122,41 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["email", "last_name", "account__name"]
     list_select_related = ["account", "owner"]
     raw_id_fields = ["account"]
-    autocomplete_fields = ["owner"]
-    readonly_fields = ["stage", "stage_changed_at", "created_at", "updated_at"]
     inlines = [StageTransitionInline]
     show_full_result_count = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return lead_derived_fields()
+
+    def get_fieldsets(self, request, obj=None):
+        derived = lead_derived_fields()
+        editable = [name for name in self.get_fields(request, obj) if name not in derived]
+        return [
+            (None, {"fields": editable}),
+            (
+                "Scores, stage and owner",
+                {
+                    "fields": derived,
+                    "description": "Derived by LeadOps, so read-only here: the scores, tier and temperature come "
+                    "from the active scoring version, the stage and its time stamps from lifecycle moves (see the "
+                    "transitions below). Reassigning the owner will come with the SDR queue, which records who "
+                    "moved the lead and why. A lead saved here is queued for re-scoring.",
+                },
+            ),
+        ]
+
+    def has_add_permission(self, request):
+        # A lead comes in through the import or the API, which time-stamp it and queue it for scoring.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.has_changed():
+            _queue_for_scoring([obj.pk])
+
 
 @admin.register(StageTransition)
-class StageTransitionAdmin(admin.ModelAdmin):
+class StageTransitionAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["lead", "from_stage", "to_stage", "by_user", "by_system", "at"]
     list_filter = ["to_stage"]
     raw_id_fields = ["lead"]
@@ -81,7 +165,7 @@ class StageTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
+class LeadEventAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["lead", "kind", "occurred_at"]
     list_filter = ["kind"]
     raw_id_fields = ["lead"]
@@ -89,7 +173,7 @@ class LeadEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntentSignal)
-class IntentSignalAdmin(admin.ModelAdmin):
+class IntentSignalAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["account", "topic", "surge_score", "source", "observed_at"]
     raw_id_fields = ["account", "lead"]
 
@@ -109,17 +193,9 @@ class OpportunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ViewOnly, admin.ModelAdmin):
+    """The audit log is evidence: nobody edits or deletes it, not even support."""
+
     list_display = ["at", "actor_label", "action", "object_type", "object_repr"]
     list_filter = ["action"]
     search_fields = ["object_repr", "actor_label", "reason"]
-
-    # The audit log is evidence: nobody edits or deletes it, not even support.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

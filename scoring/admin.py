@@ -45,6 +45,10 @@ class ScoringRuleInline(ReadOnly, admin.TabularInline):
 
 @admin.register(ScoringModelVersion)
 class ScoringModelVersionAdmin(ReadOnlyAdmin):
+    """Status, decisions and contributors change only through the governance services, where four eyes hold: no
+    form, no action and no bulk edit here can approve, reject or activate a version."""
+
+    actions = None
     list_display = ["model", "number", "status", "author", "submitted_at", "decided_by", "activated_at"]
     list_filter = ["status", "model"]
     inlines = [ScoringRuleInline]
