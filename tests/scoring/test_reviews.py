@@ -91,3 +91,48 @@ def test_only_reviewers_decide(review, sdr, marketer):
         with pytest.raises(ReviewError, match="does not allow"):
             borderline_review_decide(review=review, by=person, promote=True)
     assert BorderlineReview.objects.get(pk=review.pk).status == "open"
+
+
+# --- who may decide: the same people who see the review in their queue ------------------------------------------
+
+
+def _open_review(active_version, **lead_fields):
+    lead = LeadFactory(stage=Stage.MQL, score_total=72, **lead_fields)
+    return BorderlineReview.objects.create(lead=lead, version=active_version, score=72, opened_at=timezone.now())
+
+
+@pytest.mark.parametrize(
+    ("owner", "decider", "listed", "status"),
+    [
+        # Nobody owns most borderline leads: every manager sees them and can decide them.
+        (None, "manager", True, 302),
+        (None, "other_manager", True, 302),
+        # A lead of the manager's team: their call; another team's manager neither sees nor decides it.
+        ("sdr", "manager", True, 302),
+        ("sdr", "other_manager", False, 404),
+        # Roles without the review permission are refused outright.
+        (None, "sdr", False, 403),
+        (None, "marketer", False, 403),
+        (None, "admin_user", False, 403),
+    ],
+)
+def test_whoever_sees_a_review_in_the_queue_can_decide_it(
+    request, client, active_version, sdr, other_sdr, owner, decider, listed, status
+):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    review = _open_review(active_version, owner=sdr if owner == "sdr" else None)
+    if decider == "other_manager":
+        user = get_user_model().objects.get(username="other_manager")  # created with other_sdr's team
+    else:
+        user = request.getfixturevalue(decider)
+    client.force_login(user)
+
+    queue = client.get(reverse("scoring:borderline_queue"))
+    response = client.post(reverse("scoring:borderline_decide", args=[review.pk]), {"decision": "promote", "note": ""})
+
+    assert (queue.status_code == 200 and f"/leads/{review.lead_id}/" in queue.content.decode()) == listed
+    assert response.status_code == status
+    review.refresh_from_db()
+    assert review.status == ("promoted" if status == 302 else "open")
