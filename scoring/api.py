@@ -136,7 +136,10 @@ def _versions(user):
 
 
 def _refused(error: Exception) -> Response:
-    return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+    body = {"detail": str(error)}
+    if getattr(error, "field", ""):  # what the refusal is about, as the engine names it (e.g. "thresholds.mql")
+        body["field"] = error.field
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 # --- endpoints ----------------------------------------------------------------------------------------------

@@ -221,6 +221,17 @@ def test_submitting_a_version_without_rules_is_refused_with_the_reason(api, worl
     assert response.status_code == 400 and "without rules" in response.json()["detail"]
 
 
+def test_a_refusal_names_the_setting_it_is_about(api, world, marketer):
+    draft = world["draft"]
+    type(draft).objects.filter(pk=draft.pk).update(weight_fit="0.60", weight_engagement="0.10")
+    response = api("marketer").post(reverse("api_scoring_version_submit", args=[draft.pk]), {}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The Fit weight must be between 30% and 50%, got 60%.",
+        "field": "weights.fit",
+    }
+
+
 def test_approval_waits_for_the_preview(api, world, marketer):
     ImpactPreview.objects.filter(version=world["submitted"]).update(status=ImpactPreview.Status.PENDING)
     response = api("manager").post(

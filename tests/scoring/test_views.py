@@ -253,6 +253,20 @@ def test_a_bad_rule_value_is_shown_on_its_field_and_nothing_is_saved(
     assert rule.value == [10_000_000, 1_000_000_000]
 
 
+def test_an_over_long_rule_name_is_refused_on_its_field_not_cut_short(client, world, marketer):
+    rule = world["rule"]
+    client.force_login(marketer)
+    url = reverse("scoring:rule_edit", args=[world["draft"].pk, rule.pk])
+
+    response = client.post(url, _attribute_post(rule, name="N" * 5000, value="10000000", value_max="1000000000"))
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["name"] == ["A rule name can be at most 120 characters; this one has 5000."], errors
+    rule.refresh_from_db()
+    assert rule.name == "Annual revenue $10M-$1B"
+
+
 def test_inline_check_returns_the_form_partial_with_errors_and_saves_nothing(client, world, marketer):
     rule = world["rule"]
     client.force_login(marketer)
