@@ -142,7 +142,7 @@ def build_world(cast) -> dict:
         events=[
             {"lead_id": lead.pk, "kind": kind, "occurred_at": now, "properties": {}}
             for lead in leads
-            for kind in ("demo_request", "email_open", "content_download", "pricing_page_visit")[: 1 + lead.pk % 4]
+            for kind in ("email_open", "content_download", "pricing_page_visit", "demo_request")[: 1 + lead.pk % 4]
         ]
     )
     scores.leads_rescore(lead_ids=[lead.pk for lead in leads], version=active)
