@@ -50,5 +50,7 @@ def test_a_demo_request_is_scored_by_the_worker_and_moves_the_lead(client, marke
     assert time.monotonic() - posted_at < 10
     assert lead.score_buying == 90  # demo 50 + RFP 40, fresh
     assert lead.score_version.status == "active"
-    assert lead.stage == Stage.MQL and lead.mql_at is not None
-    assert Lead.objects.get(pk=lead.pk).transitions.get().by_system == "scoring Default v1"
+    # Fit 100 and a fresh demo request: a hand-raiser, fast-tracked through MQL to SQL by the worker.
+    assert lead.stage == Stage.SQL and lead.mql_at is not None and lead.fast_tracked_at is not None
+    moves = list(Lead.objects.get(pk=lead.pk).transitions.order_by("pk").values_list("to_stage", "by_system"))
+    assert moves == [(Stage.MQL, "scoring Default v1"), (Stage.SQL, "scoring Default v1")]
