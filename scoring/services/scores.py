@@ -106,10 +106,22 @@ def apply_stage_moves(*, version: ScoringModelVersion, model: engine.Model, lead
     _disqualify(landing_in(Stage.DISQUALIFIED), model, now, move)
     move(landing_in(Stage.LEAD), Stage.LEAD, f"Scored below the MQL cut-off ({t.mql})")
     move(landing_in(Stage.NURTURE), Stage.NURTURE, f"Score fell below the MQL cut-off ({t.mql})")
+    to_mql = [(pk, m, fast_track) for pk, stage, _, _, fast_track, m in candidates if m and stage != Stage.MQL]
     became_mql = move(
-        [pk for pk, stage, _, _, _, m in candidates if m and stage != Stage.MQL and (m.via_mql or m.to == Stage.MQL)],
+        [pk for pk, m, _ in to_mql if m.to == Stage.MQL],
         Stage.MQL,
         f"Score reached the MQL cut-off ({t.mql})",
+    )
+    # The lifecycle has no shortcut to SQL: leads on their way there pass through MQL, and say why.
+    became_mql |= move(
+        [pk for pk, m, fast_track in to_mql if m.via_mql and not fast_track],
+        Stage.MQL,
+        "On the way to SQL: score above the segment's SQL cut-off",
+    )
+    became_mql |= move(
+        [pk for pk, m, fast_track in to_mql if m.via_mql and fast_track],
+        Stage.MQL,
+        "On the way to SQL: fast-tracked by a hand-raiser signal",
     )
     ready_for_sql = [
         (pk, fast_track)

@@ -50,7 +50,7 @@ def test_a_fitting_director_who_requests_a_demo_becomes_an_sql_at_once_with_the_
     assert lead.stage == Stage.SQL
     assert lead.fast_tracked_at == NOW
     assert _stages(lead) == [
-        (Stage.MQL, "Score reached the MQL cut-off (50)"),
+        (Stage.MQL, "On the way to SQL: fast-tracked by a hand-raiser signal"),
         (Stage.SQL, "Fast-tracked: Demo request on 2026-11-20 (fit 90, at least the floor of 40)"),
     ]
 
