@@ -1,0 +1,157 @@
+"""Notifications: what a person should know about, in the app's notification centre and by e-mail.
+
+Every app tells people things through `notification_send` (routing: a lead was assigned; the SLA sweep: a clock
+breached; scoring: a version awaits approval or was decided). The kinds are a registry: core kinds are listed here,
+and an app adds its own with `notification_kind_register` (from its AppConfig.ready). Each kind has a label, shown on
+the settings page and as the e-mail subject, and says whether e-mail is on until the person chooses otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from leadops.models import Notification, NotificationPreference
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    kind: str
+    label: str
+    email_default: bool
+
+
+NOTIFICATION_KINDS: dict[str, NotificationKind] = {
+    kind.kind: kind
+    for kind in (
+        NotificationKind("lead_assigned", "A lead was assigned to you", True),
+        NotificationKind("lead_reassigned", "A lead of yours was reassigned", True),
+        NotificationKind("sla_breach", "A service-level clock was breached", True),
+        NotificationKind("approval_requested", "A scoring version awaits your approval", True),
+        NotificationKind("version_decided", "A scoring version you worked on was decided", True),
+        NotificationKind("dispute_opened", "An ownership dispute was opened", True),
+        NotificationKind("dispute_resolved", "An ownership dispute was resolved", True),
+    )
+}
+
+
+def notification_kind_register(kind: str, label: str, email_default: bool = True) -> NotificationKind:
+    """Add a kind of notification. Registering the same kind again with the same label and default is harmless
+    (an AppConfig.ready that runs twice); a different label or default for a taken name is refused."""
+    if not kind or len(kind) > Notification._meta.get_field("kind").max_length:
+        raise ValueError(f"A notification kind needs a name of 1 to 64 characters, not {kind!r}.")
+    new = NotificationKind(kind, label, bool(email_default))
+    existing = NOTIFICATION_KINDS.get(kind)
+    if existing is not None and existing != new:
+        raise ValueError(f"Notification kind {kind!r} is already registered as {existing}.")
+    NOTIFICATION_KINDS[kind] = new
+    return new
+
+
+def notification_kind_get(kind: str) -> NotificationKind:
+    try:
+        return NOTIFICATION_KINDS[kind]
+    except KeyError:
+        known = ", ".join(sorted(NOTIFICATION_KINDS))
+        raise ValueError(f"Unknown notification kind {kind!r}; known kinds: {known}.") from None
+
+
+def notification_email_wanted(*, user, kind: str) -> bool:
+    """Whether `user` gets e-mail for `kind`: their saved choice, else the kind's default."""
+    choice = NotificationPreference.objects.filter(user=user, kind=kind).values_list("email", flat=True).first()
+    return notification_kind_get(kind).email_default if choice is None else choice
+
+
+def notification_send(
+    *,
+    recipient,
+    kind: str,
+    message: str,
+    lead=None,
+    link: str = "",
+    actor=None,
+    dedupe_key: str = "",
+) -> Notification:
+    """Store a notification for `recipient` and, once the caller's transaction commits, e-mail it unless they muted
+    the kind or have no e-mail address. With a `dedupe_key`, a second call with the same key for the same person
+    (a task that ran twice) returns the first notification and sends nothing. E-mail failures are logged, never
+    raised: a notification is not worth undoing the caller's work."""
+    kind_info = notification_kind_get(kind)
+    if not link and lead is not None:
+        link = reverse("lead_detail", args=[lead.pk])
+    fields = {"recipient": recipient, "kind": kind, "message": message, "lead": lead, "link": link, "actor": actor}
+    with transaction.atomic():
+        if dedupe_key:
+            existing = Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).first()
+            if existing is not None:
+                return existing
+            try:
+                with transaction.atomic():  # a concurrent twin may win the unique constraint
+                    notification = Notification.objects.create(dedupe_key=dedupe_key, **fields)
+            except IntegrityError:
+                return Notification.objects.get(recipient=recipient, dedupe_key=dedupe_key)
+        else:
+            notification = Notification.objects.create(**fields)
+        if recipient.email and recipient.is_active and notification_email_wanted(user=recipient, kind=kind):
+            transaction.on_commit(
+                lambda: _notification_email(notification=notification, label=kind_info.label), robust=True
+            )
+    return notification
+
+
+def _notification_email(*, notification: Notification, label: str) -> None:
+    body = notification.message
+    if notification.link:
+        body += f"\n\n{getattr(settings, 'LEADOPS_BASE_URL', '')}{notification.link}"
+    body += "\n\nYou can turn off e-mail for this kind of notification on the LeadOps notification settings page."
+    try:
+        send_mail(
+            subject=f"[LeadOps] {label}",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[notification.recipient.email],
+        )
+    except Exception:  # any backend failure (SMTP down, bad address) must not reach the committed caller
+        logger.exception("Could not e-mail notification %s to user %s", notification.pk, notification.recipient_id)
+
+
+def notification_mark_read(*, user, notification_id: int) -> Notification:
+    """Mark one of `user`'s notifications read; someone else's raises Notification.DoesNotExist."""
+    notification = Notification.objects.get(pk=notification_id, recipient=user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, user) -> int:
+    """Mark all of `user`'s unread notifications read in one UPDATE; returns how many."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notification_unread_count(*, user) -> int:
+    if user is None or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_list(*, user):
+    """The person's own notifications, newest first, with the lead each is about."""
+    return Notification.objects.filter(recipient=user).select_related("lead").order_by("-created_at", "-id")
+
+
+def notification_preferences_save(*, user, email_by_kind: dict[str, bool]) -> None:
+    """Store the person's e-mail choice for each kind given (unknown kinds refused)."""
+    for kind in email_by_kind:
+        notification_kind_get(kind)
+    with transaction.atomic():
+        for kind, email in email_by_kind.items():
+            NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": bool(email)})
