@@ -1,6 +1,8 @@
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from leadops import roles
+from leadops.notifications import notification_unread_count
 from leadops.permissions import has_any_role_perm
 
 # (label, url name, permission needed or None for every signed-in user; a tuple means any one of them)
@@ -29,4 +31,10 @@ def navigation(request):
         if perm is None or has_any_role_perm(user, (perm,) if isinstance(perm, str) else perm)
     ]
     role = roles.primary_role(user)
-    return {"nav_items": items, "user_role": role, "user_role_label": roles.ROLE_LABELS.get(role, "No role")}
+    return {
+        "nav_items": items,
+        "user_role": role,
+        "user_role_label": roles.ROLE_LABELS.get(role, "No role"),
+        # Counted (one COUNT) only when a template shows the bell, not for every htmx fragment.
+        "notification_unread_count": SimpleLazyObject(lambda: notification_unread_count(user=user)),
+    }

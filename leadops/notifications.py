@@ -70,6 +70,12 @@ def notification_email_wanted(*, user, kind: str) -> bool:
     return notification_kind_get(kind).email_default if choice is None else choice
 
 
+def notification_email_choices(*, user) -> dict[str, bool]:
+    """Whether `user` gets e-mail, for every registered kind (one query)."""
+    saved = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
+    return {kind: saved.get(kind, info.email_default) for kind, info in NOTIFICATION_KINDS.items()}
+
+
 def notification_send(
     *,
     recipient,

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from leadops import views
+from leadops import views, views_notifications
 from leadops.imports import views as import_views
 
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
     path("leads/import/", import_views.lead_import, name="lead_import"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("notifications/", views_notifications.notification_list, name="notification_list"),
+    path("notifications/read/", views_notifications.notification_read, name="notification_read"),
+    path("notifications/read-all/", views_notifications.notification_read_all, name="notification_read_all"),
+    path("notifications/settings/", views_notifications.notification_settings, name="notification_settings"),
     path("scoring/", include("scoring.urls")),
     path("api/scoring/", include("scoring.api_urls")),
     path("api/", include("leadops.api_urls")),
