@@ -18,6 +18,8 @@ from leadops.models import (
     IntentSignal,
     Lead,
     LeadEvent,
+    Notification,
+    NotificationPreference,
     Opportunity,
     RepProfile,
     StageTransition,
@@ -199,3 +201,24 @@ class AuditEntryAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["at", "actor_label", "action", "object_type", "object_repr"]
     list_filter = ["action"]
     search_fields = ["object_repr", "actor_label", "reason"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ViewOnly, admin.ModelAdmin):
+    """What LeadOps told whom; written by leadops.notifications only, read and marked read by the recipient."""
+
+    list_display = ["created_at", "recipient", "kind", "message", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["recipient__username", "message"]
+    raw_id_fields = ["recipient", "lead", "actor"]
+    show_full_result_count = False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """A person's e-mail choice per kind; support may change it for someone who asks."""
+
+    list_display = ["user", "kind", "email"]
+    list_filter = ["kind", "email"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from leadops.context_processors import navigation
 from leadops.models import Notification, NotificationPreference
 from leadops.notifications import NOTIFICATION_KINDS, notification_send
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -330,3 +330,18 @@ def test_ones_settings_do_not_touch_anyone_elses(client, sdr, other_sdr):
 
     assert NotificationPreference.objects.filter(user=other_sdr).count() == 0
     assert NotificationPreference.objects.filter(user=sdr, email=False).count() == len(NOTIFICATION_KINDS)
+
+
+# --- the support admin -----------------------------------------------------------------------------------------
+
+
+def test_support_reads_notifications_but_cannot_add_change_or_delete_them(client, sdr):
+    notification = notification_send(recipient=sdr, kind="sla_breach", message="Late")
+    client.force_login(UserFactory(username="support", is_staff=True, is_superuser=True))
+
+    assert client.get(f"/admin/leadops/notification/{notification.pk}/change/").status_code == 200
+    assert client.get("/admin/leadops/notification/add/").status_code == 403
+    client.post(f"/admin/leadops/notification/{notification.pk}/change/", {"message": "Edited"})
+    assert client.post(f"/admin/leadops/notification/{notification.pk}/delete/", {"post": "yes"}).status_code == 403
+    notification.refresh_from_db()
+    assert notification.message == "Late"
