@@ -201,3 +201,55 @@ def lead_transition_bulk(
             result.moved += len(movable)
             result.moved_ids.extend(pk for pk, _ in movable)
     return result
+
+
+def lead_assign(*, lead: Lead, owner, by, reason: str, at: datetime | None = None) -> Lead:
+    """Give a lead an owner (None: take it back into a queue), stamping assigned_at and writing the audit entry."""
+    actor = as_actor(by)
+    at = at or timezone.now()
+    owner_id = owner.pk if owner is not None else None
+    with transaction.atomic():
+        previous = Lead.objects.filter(pk=lead.pk).values_list("owner_id", flat=True).get()
+        Lead.objects.filter(pk=lead.pk).update(owner_id=owner_id, assigned_at=at, updated_at=at)
+        audit_log(
+            actor=actor,
+            action="lead.assign",
+            obj=lead,
+            reason=reason,
+            at=at,
+            changes={"owner_id": [previous, owner_id]},
+        )
+    lead.owner_id, lead.assigned_at = owner_id, at
+    if owner is not None:
+        lead.owner = owner
+    return lead
+
+
+def lead_assign_bulk(*, owner_by_lead: dict[int, int | None], by, reason_by_lead: dict[int, str], at: datetime) -> int:
+    """The set-based lead_assign for routing batches: one UPDATE per owner, one audit entry per lead in one insert.
+    The caller holds the leads' row locks (it has just decided them)."""
+    actor = as_actor(by)
+    by_owner: dict[int | None, list[int]] = {}
+    for lead_id, owner_id in owner_by_lead.items():
+        by_owner.setdefault(owner_id, []).append(lead_id)
+    previous = dict(Lead.objects.filter(pk__any_of=list(owner_by_lead)).values_list("pk", "owner_id"))
+    for owner_id, lead_ids in by_owner.items():
+        Lead.objects.filter(pk__any_of=lead_ids).update(owner_id=owner_id, assigned_at=at, updated_at=at)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                at=at,
+                actor=actor.user,
+                actor_label=actor.label,
+                action="lead.assign",
+                object_type="leadops.lead",
+                object_id=str(lead_id),
+                object_repr=f"lead {lead_id}",
+                reason=reason_by_lead.get(lead_id, ""),
+                changes={"owner_id": [previous.get(lead_id), owner_id]},
+            )
+            for lead_id, owner_id in owner_by_lead.items()
+        ],
+        batch_size=1000,
+    )
+    return len(owner_by_lead)

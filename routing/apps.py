@@ -1,6 +1,22 @@
 from django.apps import AppConfig
 
 
+def _route_new_sqls(sender, lead_ids, **kwargs):
+    from django.db import transaction
+
+    from routing.tasks import route_leads
+
+    ids = sorted(set(lead_ids))
+    if ids:
+        transaction.on_commit(lambda: route_leads.delay(ids))
+
+
 class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = "Routing and territories"
+
+    def ready(self):
+        from scoring.services.scores import leads_became_sql
+
+        # Scoring sends this after its transaction commits; every new SQL is queued for routing.
+        leads_became_sql.connect(_route_new_sqls, dispatch_uid="routing.route_new_sqls")
