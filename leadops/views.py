@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from leadops import roles, selectors
 from leadops.models import AuditEntry, Lead, LeadSource
+from leadops.panels import lead_panels_render
 from leadops.permissions import require_perm
 from leadops.rules import Stage
 from scoring.selectors import lead_score_explanation
@@ -127,6 +128,8 @@ def lead_detail(request, lead_id: int):
             "activities": lead.activities.select_related("rep").order_by("-occurred_at")[:20],
             "opportunities": lead.opportunities.order_by("-created_at"),
             "explanation": lead_score_explanation(lead=lead),
+            # What feature apps (routing, SLA, playbooks) know about the lead, each as its own panel.
+            "panels": lead_panels_render(lead=lead, user=request.user, request=request),
         },
     )
 

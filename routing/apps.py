@@ -16,7 +16,11 @@ class RoutingConfig(AppConfig):
     verbose_name = "Routing and territories"
 
     def ready(self):
+        from leadops.panels import lead_panels
+        from routing.panels import lead_routing_panel
         from scoring.services.scores import leads_became_sql
+
+        lead_panels.connect(lead_routing_panel, dispatch_uid="routing.lead_panel")
 
         # Scoring sends this after its transaction commits; every new SQL is queued for routing.
         leads_became_sql.connect(_route_new_sqls, dispatch_uid="routing.route_new_sqls")
