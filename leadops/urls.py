@@ -20,6 +20,7 @@ urlpatterns = [
     path("notifications/settings/", views_notifications.notification_settings, name="notification_settings"),
     path("scoring/", include("scoring.urls")),
     path("api/scoring/", include("scoring.api_urls")),
+    path("api/routing/", include("routing.api_urls")),
     path("api/", include("leadops.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),
