@@ -33,7 +33,7 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {
     kind.kind: kind
     for kind in (
         NotificationKind("lead_assigned", "A lead was assigned to you", True),
-        NotificationKind("lead_reassigned", "A lead of yours was reassigned", True),
+        NotificationKind("lead_reassigned", "A lead was reassigned to or from you", True),
         NotificationKind("sla_breach", "A service-level clock was breached", True),
         NotificationKind("approval_requested", "A scoring version awaits your approval", True),
         NotificationKind("version_decided", "A scoring version you worked on was decided", True),
