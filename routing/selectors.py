@@ -7,10 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from leadops.models import IntentSignal, Lead, LeadEvent
-from leadops.rules import segment_for
+from leadops.rules import Stage, segment_for
 from leadops.selectors import lead_get
 from routing import rules
 from routing.models import RepMonthlyLoad, RoutingDecision, Territory, TerritoryMember
@@ -71,6 +71,16 @@ def lead_facts_many(*, lead_ids) -> dict[int, rules.LeadFacts]:
             named_owner_id=row["account__named_account_owner_id"],
         )
     return facts
+
+
+def unrouted_sql_ids(*, since: datetime, limit: int) -> list[int]:
+    """SQLs since `since` with no owner and no routing decision yet, oldest first: what a router sweeps up."""
+    return list(
+        Lead.objects.filter(stage=Stage.SQL, owner__isnull=True, sql_at__gte=since)
+        .exclude(Exists(RoutingDecision.objects.filter(lead=OuterRef("pk"), kind="initial")))
+        .order_by("sql_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def territory_list() -> QuerySet[Territory]:

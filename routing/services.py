@@ -82,12 +82,16 @@ def leads_route(
     reason: str = "",
     exclude_user_ids=(),
     from_owner_id: int | None = None,
+    sweep_ids=(),
 ) -> list[RoutingDecision]:
     """Route these leads in one transaction and return their decisions (an earlier initial decision as it is).
 
     kind "initial": a lead that already has an initial decision is left alone; one that already has an owner keeps
     it (the decision says so). kind "reroute": only leads still owned by `from_owner_id` move, away from the
     reps in `exclude_user_ids`, and the old owner's count for the month goes down.
+
+    `sweep_ids`: more leads to route in the same batch if no other router holds them (skip locked), so that a
+    router behind a queue of small tasks takes up the leads of the tasks after it.
     """
     now = now or timezone.now()
     actor = as_actor(by)
@@ -101,6 +105,15 @@ def leads_route(
             .order_by("pk")
             .values_list("pk", "owner_id")
         )
+        extra = sorted(set(sweep_ids) - set(ids))
+        if extra:
+            owners.update(
+                Lead.objects.select_for_update(no_key=True, skip_locked=True)
+                .filter(pk__any_of=extra)
+                .order_by("pk")
+                .values_list("pk", "owner_id")
+            )
+            ids = sorted(owners)
         existing: dict[int, RoutingDecision] = {}
         if kind == DecisionKind.INITIAL:
             existing = {d.lead_id: d for d in RoutingDecision.objects.filter(lead_id__in=ids, kind=kind)}
@@ -206,6 +219,17 @@ def lead_route(*, lead_id: int, now: datetime | None = None, kind: str = Decisio
     if not decisions:
         raise Lead.DoesNotExist(f"No lead {lead_id}.")
     return decisions[0]
+
+
+def unrouted_sqls_route(*, since: datetime, now: datetime | None = None, batch: int = 500) -> int:
+    """Route every SQL since `since` that has no owner and no decision yet (a backlog: the demo's SQLs, leads that
+    became SQLs while routing was down), oldest first, a batch per transaction; returns how many were routed."""
+    routed = 0
+    while True:
+        ids = selectors.unrouted_sql_ids(since=since, limit=batch)
+        if not ids:
+            return routed
+        routed += len(leads_route(lead_ids=ids, now=now))
 
 
 def routing_notify(*, decision_ids) -> int:

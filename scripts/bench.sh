@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the scoring benchmark on a throwaway PostgreSQL cluster and Redis, with a real Celery worker.
+# `make bench`: the scoring and routing benchmarks on a throwaway PostgreSQL cluster and Redis, with a real Celery worker.
 #
 #   scripts/bench.sh                 # full scale: 1,000,000 leads, 10,000,000 events
 #   scripts/bench.sh --leads 100000  # quicker run at a tenth of the scale (events scale with leads)
@@ -54,4 +54,12 @@ export DATABASE_URL="postgresql://postgres@/postgres?host=$workdir"
 export CELERY_BROKER_URL="redis://127.0.0.1:$port/0" CELERY_TASK_DEFAULT_QUEUE=bench
 export LEADOPS_BENCH_DIR="$workdir"
 .venv/bin/python manage.py migrate -v0
-.venv/bin/python bench/scoring_bench.py "$@"
+# BENCH=scoring or BENCH=routing runs one of the two; the arguments go to the scoring benchmark
+# (ROUTING_ARGS="--leads 2000" to the routing one).
+if [[ "${BENCH:-all}" != routing ]]; then
+    .venv/bin/python bench/scoring_bench.py "$@"
+fi
+if [[ "${BENCH:-all}" != scoring ]]; then
+    # shellcheck disable=SC2086  # ROUTING_ARGS is a list of arguments
+    .venv/bin/python bench/routing_bench.py ${ROUTING_ARGS:-}
+fi

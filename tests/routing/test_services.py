@@ -230,3 +230,24 @@ def test_decided_at_is_the_routing_time(emea):
     now = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
     decision = services.lead_route(lead_id=sql_lead().pk, now=now)
     assert decision.decided_at == now
+
+
+def test_a_routing_task_also_takes_up_new_sqls_still_waiting(emea, sdr, ae):
+    from routing.tasks import route_leads
+
+    first, waiting = sql_lead(), sql_lead()
+    assert route_leads([first.pk]) == {"routed": 2}
+    assert Lead.objects.get(pk=waiting.pk).owner == ae
+    assert route_leads([waiting.pk]) == {"routed": 1}  # its own task finds it done and assigns nothing twice
+    assert RoutingDecision.objects.filter(lead=waiting).count() == 1
+    assert (_load(sdr), _load(ae)) == (1, 1)
+
+
+def test_a_backlog_of_unrouted_sqls_is_routed_in_batches(emea, sdr, ae, other_sdr):
+    leads = [sql_lead() for _ in range(5)]
+    owned = sql_lead(owner=other_sdr)
+    since = timezone.now() - dt.timedelta(days=1)
+    assert services.unrouted_sqls_route(since=since, batch=2) == 5
+    assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], owner__isnull=True).count() == 0
+    assert not RoutingDecision.objects.filter(lead=owned).exists()
+    assert services.unrouted_sqls_route(since=since) == 0
