@@ -18,6 +18,7 @@ Plain data in, a Decision with its path in words out; no ORM, no settings, no cl
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -143,6 +144,7 @@ _COUNTRY_CODES.update({"usa": "US", "uk": "GB", "greatbritain": "GB", "england":
 KNOWN_COUNTRY_CODES = frozenset(entry[1] for entry in holiday_registry.COUNTRIES.values())
 
 
+@functools.lru_cache(maxsize=4096)
 def country_code(value: str) -> str:
     """'Germany' / 'germany' / 'DE' -> 'DE'; '' when unknown."""
     value = (value or "").strip()
@@ -188,12 +190,15 @@ def rep_choose(group, *, hot: bool) -> tuple[RepFacts | None, list[str]]:
     # The group's leads this month once this one is counted; fair shares are over the whole active group, so a
     # rep out of office today still holds the share of the days they were here.
     total = sum(rep.assigned for rep in pool) + 1
-    shares = fair_shares(pool, total=total)
-    best = max(eligible, key=lambda rep: (shares[rep.user_id] - rep.assigned, -rep.user_id))
-    deficit = shares[best.user_id] - best.assigned
+    # share - assigned = (total x w / W) - assigned; compared as total x w - assigned x W in whole numbers (weights
+    # have two decimals), which is exact and much cheaper than fractions on every lead.
+    weights = {rep.user_id: int(rep.weight * 100) * rep.available_days for rep in pool}
+    whole = sum(weights.values())
+    best = max(eligible, key=lambda rep: (total * weights[rep.user_id] - rep.assigned * whole, -rep.user_id))
+    share = Fraction(total * weights[best.user_id], whole) if whole else Fraction(0)
+    deficit = share - best.assigned
     notes.append(
-        f"{best.name} ({best.assigned}/{best.capacity} this month, {_fmt(deficit)} below fair share of "
-        f"{_fmt(shares[best.user_id])})"
+        f"{best.name} ({best.assigned}/{best.capacity} this month, {_fmt(deficit)} below fair share of {_fmt(share)})"
     )
     return best, notes
 

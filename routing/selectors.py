@@ -108,6 +108,7 @@ class TerritorySetup:
         for member in self.members:
             self._static.setdefault(member.territory_id, []).append(self._rep(member))
         self._working = {t.pk: rules.working_now(t.calendar, now) for t in self.territories}
+        self._member_ids = {t.pk: {rep.user_id for rep in self._static.get(t.pk, ())} for t in self.territories}
 
     def _rep(self, member: TerritoryMember) -> rules.RepFacts:
         user = member.user
@@ -128,39 +129,44 @@ class TerritorySetup:
         )
 
     def facts(self, *, assigned: dict[int, int], excluded=frozenset()) -> list[rules.TerritoryFacts]:
-        result = []
-        for territory in self.territories:
-            manager = territory.team.manager
-            members = tuple(
-                replace(
-                    rep,
-                    assigned=assigned.get(rep.user_id, 0),
-                    working_now=self._working[territory.pk],
-                    active=rep.active and rep.user_id not in excluded,
-                )
-                for rep in self._static.get(territory.pk, ())
+        return [self._facts(territory, assigned, excluded) for territory in self.territories]
+
+    def refresh(self, facts: list, *, user_id: int, assigned: dict[int, int], excluded=frozenset()) -> list:
+        """`facts` with the territories `user_id` is a member of rebuilt for the new counts (after each lead)."""
+        return [
+            self._facts(territory, assigned, excluded) if user_id in self._member_ids[territory.pk] else old
+            for territory, old in zip(self.territories, facts, strict=True)
+        ]
+
+    def _facts(self, territory: Territory, assigned: dict[int, int], excluded) -> rules.TerritoryFacts:
+        manager = territory.team.manager
+        members = tuple(
+            replace(
+                rep,
+                assigned=assigned.get(rep.user_id, 0),
+                working_now=self._working[territory.pk],
+                active=rep.active and rep.user_id not in excluded,
             )
-            result.append(
-                rules.TerritoryFacts(
-                    territory_id=territory.pk,
-                    name=territory.name,
-                    priority=territory.priority,
-                    members=members,
-                    countries=tuple(territory.countries),
-                    regions=tuple(territory.regions),
-                    industries=tuple(territory.industries),
-                    segments=tuple(territory.segments),
-                    employees_min=territory.employees_min,
-                    employees_max=territory.employees_max,
-                    revenue_min=territory.revenue_min,
-                    revenue_max=territory.revenue_max,
-                    overflow_owner_id=manager.pk if manager else None,
-                    overflow_owner_name=(manager.get_full_name() or manager.get_username()) if manager else "",
-                    active=territory.active,
-                    setup_version=territory.setup_version,
-                )
-            )
-        return result
+            for rep in self._static.get(territory.pk, ())
+        )
+        return rules.TerritoryFacts(
+            territory_id=territory.pk,
+            name=territory.name,
+            priority=territory.priority,
+            members=members,
+            countries=tuple(territory.countries),
+            regions=tuple(territory.regions),
+            industries=tuple(territory.industries),
+            segments=tuple(territory.segments),
+            employees_min=territory.employees_min,
+            employees_max=territory.employees_max,
+            revenue_min=territory.revenue_min,
+            revenue_max=territory.revenue_max,
+            overflow_owner_id=manager.pk if manager else None,
+            overflow_owner_name=(manager.get_full_name() or manager.get_username()) if manager else "",
+            active=territory.active,
+            setup_version=territory.setup_version,
+        )
 
 
 def monthly_loads(*, user_ids, month: date) -> dict[int, int]:

@@ -157,7 +157,9 @@ def leads_route(
             if decision.assignee_id is not None:
                 added[decision.assignee_id] += 1
                 assigned[decision.assignee_id] = assigned.get(decision.assignee_id, 0) + 1
-                territories = setup.facts(assigned=assigned, excluded=excluded)
+                territories = setup.refresh(
+                    territories, user_id=decision.assignee_id, assigned=assigned, excluded=excluded
+                )
             path = [prefix, *decision.path] if prefix else list(decision.path)
             decisions.append(
                 RoutingDecision(
@@ -232,23 +234,52 @@ def unrouted_sqls_route(*, since: datetime, now: datetime | None = None, batch: 
         routed += len(leads_route(lead_ids=ids, now=now))
 
 
+# More leads than this for one rep in one routing batch: one notification that lists them, not one each (a burst of
+# SQLs must not bury a rep under e-mails, and it keeps notifying as cheap as routing).
+DIGEST_OVER = 3
+
+
 def routing_notify(*, decision_ids) -> int:
-    """Tell each assignee about their new lead, once per decision (the dedupe key makes a rerun harmless)."""
+    """Tell each assignee about their new leads, once per decision (the dedupe keys make a rerun harmless); a rep
+    who got more than DIGEST_OVER leads in the batch gets one notification listing them. Returns how many were
+    sent."""
+    from django.urls import reverse
+
     from leadops.notifications import notification_send
 
+    decisions = (
+        RoutingDecision.objects.filter(pk__in=list(decision_ids), assignee__isnull=False)
+        .select_related("assignee", "lead", "by_user")
+        .order_by("assignee_id", "pk")
+    )
+    by_rep: dict[int, list[RoutingDecision]] = {}
+    for decision in decisions:
+        by_rep.setdefault(decision.assignee_id, []).append(decision)
     sent = 0
-    for decision in RoutingDecision.objects.filter(pk__in=list(decision_ids), assignee__isnull=False).select_related(
-        "assignee", "lead"
-    ):
-        notification_send(
-            recipient=decision.assignee,
-            kind="lead_assigned" if decision.kind == DecisionKind.INITIAL else "lead_reassigned",
-            message=f"{decision.lead} is yours: {' -> '.join(decision.path)}",
-            lead=decision.lead,
-            actor=decision.by_user,
-            dedupe_key=f"routing-decision-{decision.pk}",
-        )
-        sent += 1
+    with transaction.atomic():  # one commit for the batch rather than one per notification
+        for batch in by_rep.values():
+            if len(batch) > DIGEST_OVER:
+                names = ", ".join(str(d.lead) for d in batch[:5])
+                more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
+                notification_send(
+                    recipient=batch[0].assignee,
+                    kind="lead_assigned",
+                    message=f"{len(batch)} new leads were routed to you: {names}{more}.",
+                    link=reverse("lead_list") + "?stage=sql",
+                    dedupe_key=f"routing-decisions-{batch[0].pk}-{batch[-1].pk}",
+                )
+                sent += 1
+                continue
+            for decision in batch:
+                notification_send(
+                    recipient=decision.assignee,
+                    kind="lead_assigned" if decision.kind == DecisionKind.INITIAL else "lead_reassigned",
+                    message=f"{decision.lead} is yours: {' -> '.join(decision.path)}",
+                    lead=decision.lead,
+                    actor=decision.by_user,
+                    dedupe_key=f"routing-decision-{decision.pk}",
+                )
+                sent += 1
     return sent
 
 

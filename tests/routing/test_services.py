@@ -251,3 +251,25 @@ def test_a_backlog_of_unrouted_sqls_is_routed_in_batches(emea, sdr, ae, other_sd
     assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], owner__isnull=True).count() == 0
     assert not RoutingDecision.objects.filter(lead=owned).exists()
     assert services.unrouted_sqls_route(since=since) == 0
+
+
+def test_a_rep_given_many_leads_at_once_gets_one_notification_listing_them(emea, sdr, ae):
+    leads = [sql_lead() for _ in range(10)]
+    decisions = services.leads_route(lead_ids=[lead.pk for lead in leads])
+    assert services.routing_notify(decision_ids=[d.pk for d in decisions]) == 2
+    (notification,) = Notification.objects.filter(recipient=sdr)
+    assert notification.message.startswith("5 new leads were routed to you: ")
+    assert notification.link == "/leads/?stage=sql"
+    services.routing_notify(decision_ids=[d.pk for d in decisions])  # a rerun notifies nobody again
+    assert Notification.objects.filter(recipient__in=[sdr, ae]).count() == 2
+
+
+def test_a_rep_given_a_few_leads_is_told_about_each(emea, sdr, ae):
+    leads = [sql_lead() for _ in range(6)]
+    decisions = services.leads_route(lead_ids=[lead.pk for lead in leads])
+    assert services.routing_notify(decision_ids=[d.pk for d in decisions]) == 6
+    assert sorted(Notification.objects.filter(recipient=sdr).values_list("lead_id", flat=True)) == [
+        leads[0].pk,
+        leads[2].pk,
+        leads[4].pk,
+    ]
