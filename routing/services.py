@@ -22,7 +22,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from leadops.models import Lead, Team
+from leadops.models import Lead, RepProfile, Team
 from leadops.permissions import has_any_role_perm, has_role_perm
 from leadops.rules import Stage
 from leadops.selectors import lead_list
@@ -398,6 +398,12 @@ def territory_save(
         territory.save()
         if members is not None:
             territory.members.exclude(user_id__in=[m["user_id"] for m in members]).delete()
+            # A member's capacity defaults to the one on the rep's profile (80 unless changed there).
+            profile_capacity = dict(
+                RepProfile.objects.filter(user_id__in=[m["user_id"] for m in members]).values_list(
+                    "user_id", "monthly_capacity"
+                )
+            )
             for member in members:
                 defaults = {
                     "role": member["role"],
@@ -406,6 +412,8 @@ def territory_save(
                 }
                 if "monthly_capacity" in member:
                     defaults["monthly_capacity"] = member["monthly_capacity"]
+                elif member["user_id"] in profile_capacity:
+                    defaults["monthly_capacity"] = profile_capacity[member["user_id"]]
                 TerritoryMember.objects.update_or_create(
                     territory=territory, user_id=member["user_id"], defaults=defaults
                 )

@@ -187,6 +187,7 @@ def test_a_rep_or_another_teams_manager_cannot_reassign(emea, sdr, ae, other_sdr
 
 
 def test_an_admin_saves_a_territory_with_members(admin_user, team, sdr, ae):
+    RepProfile.objects.filter(user=ae).update(monthly_capacity=60)
     territory = services.territory_save(
         by=admin_user,
         data={"name": "DACH", "priority": 2, "countries": ["DE", "AT", "CH"], "team_id": team.pk},
@@ -194,7 +195,7 @@ def test_an_admin_saves_a_territory_with_members(admin_user, team, sdr, ae):
     )
     assert list(territory.members.order_by("user_id").values_list("user_id", "weight", "monthly_capacity")) == [
         (sdr.pk, 2, 80),
-        (ae.pk, 1, 80),
+        (ae.pk, 1, 60),  # the capacity on the rep's profile
     ]
     assert AuditEntry.objects.filter(action="routing.territory_create", object_id=str(territory.pk)).exists()
 
