@@ -12,6 +12,7 @@ NAVIGATION = [
     ("Scoring", "scoring:version_list", ("leadops.edit_scoring_rules", "leadops.approve_scoring_rules")),
     ("Approvals", "scoring:approval_inbox", "leadops.approve_scoring_rules"),
     ("Borderline", "scoring:borderline_queue", "leadops.review_borderline"),
+    ("Routing", "routing:capacity", ("leadops.configure_territories", "leadops.view_team_leads")),
     ("Import", "lead_import", "leadops.import_leads"),
     ("Audit log", "audit_log", "leadops.view_audit_log"),
 ]

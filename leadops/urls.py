@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/read-all/", views_notifications.notification_read_all, name="notification_read_all"),
     path("notifications/settings/", views_notifications.notification_settings, name="notification_settings"),
     path("scoring/", include("scoring.urls")),
+    path("routing/", include("routing.urls")),
     path("api/scoring/", include("scoring.api_urls")),
     path("api/routing/", include("routing.api_urls")),
     path("api/", include("leadops.api_urls")),

@@ -21,6 +21,9 @@ class RoutingConfig(AppConfig):
         from scoring.services.scores import leads_became_sql
 
         lead_panels.connect(lead_routing_panel, dispatch_uid="routing.lead_panel")
+        from routing.services_disputes import lead_dispute_panel
+
+        lead_panels.connect(lead_dispute_panel, dispatch_uid="routing.dispute_panel")
 
         # Scoring sends this after its transaction commits; every new SQL is queued for routing.
         leads_became_sql.connect(_route_new_sqls, dispatch_uid="routing.route_new_sqls")

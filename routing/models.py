@@ -166,3 +166,6 @@ class RepMonthlyLoad(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.month:%Y-%m}: {self.assigned}"
+
+
+from routing.models_setup import *  # noqa

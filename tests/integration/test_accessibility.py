@@ -28,6 +28,7 @@ from playwright.sync_api import expect
 from leadops import urls as root_urls
 from leadops.models import Activity, Opportunity
 from leadops.rules import Stage
+from routing.models import OwnershipDispute, Territory, TerritoryMember
 from scoring.forms.rule_forms import RULE_FORMS
 from scoring.models import BorderlineReview, ImpactPreview, ScoringModel, ScoringModelVersion, VersionStatus
 from scoring.services import aggregates, governance, preview, scores
@@ -158,7 +159,19 @@ def build_world(cast) -> dict:
         preview.impact_preview_compute(version=submitted)  # the eager task computes it on commit, unless it did not
     review_lead = LeadFactory(account=account, owner=sdr, stage=Stage.MQL, mql_at=now, title="Head of Sales")
     review = BorderlineReview.objects.create(lead=review_lead, version=active, score=73, opened_at=now)
+    territory = Territory.objects.create(
+        name="EMEA Mid-Market",
+        priority=1,
+        countries=["DE", "FR"],
+        team=sdr.profile.team,
+        calendar={"time_zone": "Europe/Berlin", "weekly_hours": {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}},
+    )
+    TerritoryMember.objects.create(territory=territory, user=sdr, role="specialist")
+    TerritoryMember.objects.create(territory=territory, user=ae, role="generalist", weight=2)
+    dispute = OwnershipDispute.objects.create(lead=sql, opened_by=sdr, reason=LONG_NOTE, opened_at=now)
     return {
+        "territory": territory,
+        "dispute": dispute,
         "active": active,
         "draft": draft,
         "submitted": submitted,
@@ -177,6 +190,9 @@ def path_values(world: dict) -> dict[str, list]:
         "rule_id": [world["draft"].rules.order_by("pk").first().pk],
         "kind": list(RULE_FORMS),
         "review_id": [world["review"].pk],
+        "key": [f"t{world['territory'].pk}"],
+        "user_id": [world["territory"].members.order_by("pk").first().user_id],
+        "dispute_id": [world["dispute"].pk],
     }
 
 
@@ -327,6 +343,23 @@ def check_states(page, base_url: str, role: str, world: dict, seen: dict, report
         )
         page.get_by_role("button", name="Import file").click()
         report.check(page, role, "import of a file with a bad row (row errors)")
+
+    if "routing:territory_create" in visited:
+        page.goto(f"{base_url}/routing/setup/territories/new/")
+        page.locator("input[name=countries]").fill("DE, ZZ")
+        page.get_by_role("button", name="Save in draft").click()
+        expect(page.locator(".invalid-feedback").first).to_be_visible()
+        report.check(page, role, "territory form posted with bad input (form errors)")
+    if "routing:tester" in visited:
+        page.goto(f"{base_url}/routing/setup/tester/")
+        page.locator("input[name=country]").fill("Germany")
+        page.get_by_role("button", name="Where would it go?").click()
+        expect(page.locator("#tester-result")).to_be_visible()
+        report.check(page, role, "dry-run tester, one lead's result swapped in by htmx")
+        page.goto(f"{base_url}/routing/setup/tester/?mode=filter")
+        page.get_by_role("button", name="Try this batch").click()
+        expect(page.locator("#tester-result")).to_be_visible()
+        report.check(page, role, "dry-run tester, a batch's spread swapped in by htmx")
 
     # The menu on a phone-sized window, opened.
     page.set_viewport_size(NARROW)
