@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from leadops import roles
 from leadops.imports.parsing import ENCODING_CHOICES
 from leadops.models import Account, Team, Temperature
 from leadops.rules import Stage
@@ -46,8 +47,11 @@ class PersonChoiceField(forms.ModelChoiceField):
 class TerritoryForm(forms.Form):
     name = forms.CharField(max_length=100)
     priority = forms.IntegerField(required=False, help_text="1 is looked at first. Empty: after the last one.")
+    # Not required here: the set-up service names a missing team along with every other problem at once.
     team = forms.ModelChoiceField(
-        queryset=Team.objects.select_related("manager"), help_text="Its manager owns the overflow queue."
+        queryset=Team.objects.select_related("manager"),
+        required=False,
+        help_text="Its manager owns the overflow queue.",
     )
     active = forms.BooleanField(required=False, initial=True, help_text="Inactive territories match no lead.")
     countries = forms.CharField(
@@ -136,7 +140,7 @@ class TerritoryForm(forms.Form):
         return {
             "name": data["name"],
             "priority": data.get("priority"),
-            "team_id": data["team"].pk,
+            "team_id": data["team"].pk if data.get("team") else None,
             "active": data.get("active", False),
             "countries": [code.upper() for code in _split(data.get("countries"))],
             "regions": _split(data.get("regions")),
@@ -246,7 +250,7 @@ class NamedAccountForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = people()
+        self.fields["owner"].queryset = people().filter(groups__name=roles.AE)
 
     def clean_account(self) -> Account:
         query = self.cleaned_data["account"].strip()
@@ -332,7 +336,14 @@ class DisputeForm(forms.Form):
 
 
 class DisputeResolveForm(forms.Form):
-    outcome = forms.ChoiceField(choices=DisputeOutcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        choices=[
+            (DisputeOutcome.KEEP, "Keep: the lead stays with the rep"),
+            (DisputeOutcome.MOVE, "Move the lead to another rep"),
+            (DisputeOutcome.SPLIT, "Split the credit: the rep keeps the lead and shares the credit"),
+        ],
+        widget=forms.RadioSelect,
+    )
     other_rep = PersonChoiceField(queryset=people(), required=False, label="Rep (move to / share credit with)")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Why")
 

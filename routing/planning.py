@@ -52,6 +52,7 @@ class RepLoad:
     capacity: int
     active: bool
     out_of_office: bool
+    in_territory: bool = True
 
     @property
     def band(self) -> str:
@@ -95,14 +96,16 @@ def rep_loads(*, user, month: date, today: date) -> list[RepLoad]:
                 capacity=capacity.get(person.pk, profile.monthly_capacity if profile else 80),
                 active=person.is_active,
                 out_of_office=bool(profile and profile.is_out_of_office(today)),
+                in_territory=person.pk in capacity,
             )
         )
     return sorted(rows, key=lambda r: (-r.assigned, r.name))
 
 
 def spread(rows: list[RepLoad]) -> dict | None:
-    """The most and the least loaded rep among those taking leads, and the gap between them."""
-    working = [r for r in rows if r.active] or rows
+    """The most and the least loaded rep among those routing gives leads to now (active territory members who are
+    not out of office), and the gap between them."""
+    working = [r for r in rows if r.active and r.in_territory and not r.out_of_office]
     if not working:
         return None
     most = max(working, key=lambda r: (r.assigned, r.name))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from leadops.models import Lead
 from leadops.notifications import notification_send
 from leadops.permissions import has_role_perm
+from leadops.rules import Stage
 from leadops.selectors import team_member_ids
 from leadops.services import as_actor, audit_log
 from routing import services
@@ -33,8 +34,12 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+# An assignment is worth disputing while the lead is being worked or its deal is open.
+DISPUTABLE_STAGES = (Stage.SQL, Stage.ACCEPTED, Stage.OPPORTUNITY)
+
+
 def dispute_can_open(*, user, lead: Lead) -> bool:
-    return has_role_perm(user, DISPUTE) and lead.owner_id == user.pk
+    return has_role_perm(user, DISPUTE) and lead.owner_id == user.pk and lead.stage in DISPUTABLE_STAGES
 
 
 def revops_people() -> QuerySet:
@@ -54,7 +59,7 @@ def revops_people() -> QuerySet:
 
 def dispute_open(*, lead: Lead, by, reason: str, now: datetime | None = None) -> OwnershipDispute:
     if not dispute_can_open(user=by, lead=lead):
-        raise PermissionDenied("Only the rep who owns this lead can dispute its assignment.")
+        raise PermissionDenied("Only the rep who owns this lead can dispute its assignment, while it is being worked.")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why the assignment is wrong (e.g. the account belongs to Ana)."]})
     now = now or timezone.now()
@@ -195,7 +200,7 @@ def lead_dispute_panel(sender, *, lead, user, request, **kwargs):
     """The lead's disputes and, for the rep who owns it, the button to open one: one query."""
     can_open = dispute_can_open(user=user, lead=lead)
     disputes = list(OwnershipDispute.objects.filter(lead_id=lead.pk).select_related("opened_by")[:5])
-    if not disputes and not (can_open and lead.sql_at):
+    if not disputes and not can_open:
         return None
     open_dispute = next((d for d in disputes if d.status == DisputeStatus.OPEN), None)
     html = render_to_string(

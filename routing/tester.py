@@ -190,6 +190,12 @@ class Comparison:
         ]
 
     @property
+    def rows_changed_first(self):
+        """The leads the draft sends elsewhere first, then the others, each in batch order."""
+        rows = self.rows
+        return [r for r in rows if r["changed"]] + [r for r in rows if not r["changed"]]
+
+    @property
     def spread_rows(self):
         everyone = set(self.published.spread) | set(self.draft.spread)
         rows = [

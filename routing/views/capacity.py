@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.shortcuts import render
 from django.utils import timezone
 
-from leadops.permissions import require_perm
+from leadops.permissions import has_role_perm, require_perm
 from leadops.selectors import lead_list
 from routing import planning, selectors
 from routing.forms import CapacityForm
@@ -35,6 +35,7 @@ def capacity(request):
             "form": form,
             "values": values,
             "load": load,
+            "can_configure": has_role_perm(request.user, planning.ALL),
             "factor_text": planning.factor_text(values["factor"]),
             "load_band": planning.band(load),
             "rows": rows,

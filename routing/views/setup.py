@@ -29,6 +29,26 @@ def _names(user_ids) -> dict[int, str]:
     }
 
 
+SEGMENT_LABELS = {"smb": "SMB", "mid_market": "Mid-Market", "enterprise": "Enterprise"}
+CHANGE_LABELS = {
+    "name": "name",
+    "team_id": "team",
+    "active": "active",
+    "calendar": "calendar",
+    "members": "members",
+    **{name: "criteria" for name in (*services_setup.CRITERIA, *services_setup.RANGES)},
+}
+
+
+def _changes(before: dict, after: dict) -> list[str]:
+    """What the draft changes in a published territory, in words: 'priority was 2', 'members', ..."""
+    changes = [f"priority was {before['priority']}"] if before["priority"] != after["priority"] else []
+    for name, label in CHANGE_LABELS.items():
+        if before.get(name) != after.get(name) and label not in changes:
+            changes.append(label)
+    return changes
+
+
 @require_perm(CONFIGURE)
 def setup_home(request):
     spec, draft = services_setup.setup_current()
@@ -40,20 +60,19 @@ def setup_home(request):
     for territory in territories:
         members = territory["members"]
         team = teams.get(territory["team_id"])
+        state, changes = "", []
         if draft:
-            state = (
-                "new"
-                if territory["key"] not in published
-                else ("changed" if published[territory["key"]] != territory else "")
-            )
-        else:
-            state = ""
+            before = published.get(territory["key"])
+            state = "new" if before is None else ("changed" if before != territory else "")
+            changes = _changes(before, territory) if before else []
         rows.append(
             {
                 "t": territory,
                 "team": team,
                 "state": state,
+                "changes": changes,
                 "members": [{**m, "name": names.get(m["user_id"], "?")} for m in members],
+                "segments": [SEGMENT_LABELS.get(code, code) for code in territory["segments"]],
                 "active_members": sum(1 for m in members if m.get("active", True)),
             }
         )
@@ -114,6 +133,9 @@ def territory_edit(request, key: str | None = None):
                     field = {"user_id": "user"}.get(field, field)
                     for problem in problems:
                         target.add_error(field if field in target.fields else None, problem)
+                    if field in target.fields:
+                        widget = target.fields[field].widget
+                        widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
                 else:
                     for problem in problems:
                         form.add_error(form.field_for(name), problem)
@@ -220,8 +242,10 @@ def rep_list(request):
         )
     )
     memberships: dict[int, list[str]] = {}
-    for user_id, name in TerritoryMember.objects.values_list("user_id", "territory__name").order_by("territory__name"):
-        memberships.setdefault(user_id, []).append(name)
+    for user_id, name, capacity in TerritoryMember.objects.values_list(
+        "user_id", "territory__name", "monthly_capacity"
+    ).order_by("territory__name"):
+        memberships.setdefault(user_id, []).append(f"{name} ({capacity}/mo)")
     rows = [
         {
             "user": rep,

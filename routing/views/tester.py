@@ -13,7 +13,7 @@ from routing import forms as routing_forms
 from routing import selectors, services_setup, tester
 
 CONFIGURE = services_setup.CONFIGURE
-ROWS_SHOWN = 200
+ROWS_SHOWN = 50
 
 
 def _one(request, form, spec, now):
@@ -39,9 +39,25 @@ def _one(request, form, spec, now):
                 fit=data.get("fit"),
                 temperature=data.get("temperature") or "",
                 signal_days_ago=data.get("signal_days_ago"),
+                label=_described(data),
             )
         ]
     return tester.compare(spec, subjects, now=now)
+
+
+def _described(data) -> str:
+    parts = [data.get("country"), data.get("region"), data.get("industry")]
+    if data.get("employees") is not None:
+        parts.append(f"{data['employees']:,} employees")
+    if data.get("revenue") is not None:
+        parts.append(f"${data['revenue']:,.0f} revenue")
+    parts.append(f"score {data.get('score') if data.get('score') is not None else '—'}")
+    parts.append(f"fit {data.get('fit') if data.get('fit') is not None else '—'}")
+    if data.get("temperature"):
+        parts.append(data["temperature"])
+    signal = data.get("signal_days_ago")
+    parts.append("no signal" if signal is None else f"last signal {signal} days ago")
+    return "Described lead: " + " · ".join(str(p) for p in parts if p)
 
 
 def _filtered(request, form, spec, now):

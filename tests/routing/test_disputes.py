@@ -54,6 +54,16 @@ def test_roles_that_do_not_work_leads_cannot_dispute(client, request, role, sdrs
     assert 'data-testid="dispute-button"' not in page
 
 
+def test_a_closed_lead_cannot_be_disputed(client, sdr, sdrs_lead):
+    sdrs_lead.stage = "disqualified"
+    sdrs_lead.save(update_fields=["stage"])
+    client.force_login(sdr)
+    assert (
+        'data-testid="dispute-button"' not in client.get(reverse("lead_detail", args=[sdrs_lead.pk])).content.decode()
+    )
+    assert client.post(reverse("routing:dispute_new", args=[sdrs_lead.pk]), {"reason": "x"}).status_code == 403
+
+
 def test_a_dispute_needs_a_reason_and_one_is_open_at_a_time(client, sdr, sdrs_lead):
     client.force_login(sdr)
     response = client.post(reverse("routing:dispute_new", args=[sdrs_lead.pk]), {"reason": "  "})

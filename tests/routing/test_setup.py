@@ -316,3 +316,12 @@ def test_the_territory_list_is_in_priority_order(client, admin_user, emea, team)
     client.force_login(admin_user)
     page = client.get(reverse("routing:setup_home")).content.decode()
     assert page.index("Nordics") < page.index("EMEA") < page.index("Catch-all")
+
+
+def test_a_missing_team_is_named_together_with_the_other_problems(client, admin_user):
+    client.force_login(admin_user)
+    response = post_territory(client, team="", countries="XX", time_zone="Mars/Olympus")
+    form = response.context["form"]
+    assert form.errors["team"] == ["Choose the team that works this territory."]
+    assert "'XX' is not an ISO country code" in " ".join(form.errors["countries"])
+    assert "time zone" in " ".join(form.errors["time_zone"])
