@@ -6,11 +6,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from leadops import rules
-from leadops.models import AuditEntry, Lead, StageTransition
+from leadops.models import Activity, AuditEntry, Lead, StageTransition
 from leadops.rules import IllegalTransition
+
+# Sent after the transaction that moved leads commits, with lead_ids, to_stage and at (the SLA clocks stop and
+# start here). One send per lead_transition, one per chunk of lead_transition_bulk.
+lead_stage_changed = Signal()
+# Sent after the transaction that logged an activity commits, with lead_id, rep_id, activity_id and occurred_at.
+activity_logged = Signal()
+
+
+def _stage_changed_on_commit(*, lead_ids: list[int], to_stage: str, at: datetime) -> None:
+    transaction.on_commit(
+        lambda: lead_stage_changed.send(sender=Lead, lead_ids=lead_ids, to_stage=to_stage, at=at), robust=True
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ def lead_transition(
             at=at,
             changes={"stage": [from_stage, to]},
         )
+        _stage_changed_on_commit(lead_ids=[current.pk], to_stage=to, at=at)
     # Keep the caller's instance in step with the database.
     for name in update_fields:
         setattr(lead, name, getattr(current, name))
@@ -200,6 +215,7 @@ def lead_transition_bulk(
             )
             result.moved += len(movable)
             result.moved_ids.extend(pk for pk, _ in movable)
+            _stage_changed_on_commit(lead_ids=[pk for pk, _ in movable], to_stage=to, at=at)
     return result
 
 
@@ -253,3 +269,24 @@ def lead_assign_bulk(*, owner_by_lead: dict[int, int | None], by, reason_by_lead
         batch_size=1000,
     )
     return len(owner_by_lead)
+
+
+def activity_log(*, lead: Lead, rep, kind: str, occurred_at: datetime, outcome: str = "") -> Activity:
+    """Record a call, e-mail or meeting with a lead: stamps first_activity_at (the earliest one) and
+    last_activity_at (the latest one), and after commit sends `activity_logged` (the SLA's contact clocks stop)."""
+    with transaction.atomic():
+        activity = Activity.objects.create(lead=lead, rep=rep, kind=kind, occurred_at=occurred_at, outcome=outcome)
+        Lead.objects.filter(pk=lead.pk).filter(
+            Q(first_activity_at__isnull=True) | Q(first_activity_at__gt=occurred_at)
+        ).update(first_activity_at=occurred_at)
+        Lead.objects.filter(pk=lead.pk).filter(
+            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=occurred_at)
+        ).update(last_activity_at=occurred_at)
+        lead.refresh_from_db(fields=["first_activity_at", "last_activity_at"])
+        transaction.on_commit(
+            lambda: activity_logged.send(
+                sender=Activity, lead_id=lead.pk, rep_id=rep.pk, activity_id=activity.pk, occurred_at=occurred_at
+            ),
+            robust=True,
+        )
+    return activity

@@ -1,6 +1,35 @@
 from django.apps import AppConfig
 
 
+def _on_lead_routed(sender, *, lead_id, decision_id, **kwargs):
+    from sla.services import clocks_for_assignment
+
+    clocks_for_assignment(lead_id=lead_id, decision_id=decision_id)
+
+
+def _on_lead_stage_changed(sender, *, lead_ids, to_stage, at, **kwargs):
+    from sla.services import clocks_for_stage_change
+
+    clocks_for_stage_change(lead_ids=lead_ids, to_stage=to_stage, at=at)
+
+
+def _on_activity_logged(sender, *, lead_id, rep_id, occurred_at, **kwargs):
+    from sla.services import clocks_for_activity
+
+    clocks_for_activity(lead_id=lead_id, rep_id=rep_id, occurred_at=occurred_at)
+
+
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = "Service levels"
+
+    def ready(self):
+        from leadops.notifications import notification_kind_register
+        from leadops.services import activity_logged, lead_stage_changed
+        from routing.services import lead_routed
+
+        notification_kind_register("sla_escalation", "A service level of your team was breached or escalated", True)
+        # Each is sent after its transaction commits; the clocks start and stop in their own transaction.
+        lead_routed.connect(_on_lead_routed, dispatch_uid="sla.lead_routed")
+        lead_stage_changed.connect(_on_lead_stage_changed, dispatch_uid="sla.lead_stage_changed")
+        activity_logged.connect(_on_activity_logged, dispatch_uid="sla.activity_logged")

@@ -1,0 +1,484 @@
+"""Writes of the SLA: start, stop and cancel clocks; the sweep that breaches and escalates them; policy changes.
+
+Clocks are started and stopped by what happens to a lead, never by a page: routing's `lead_routed` (assignment:
+contact, hand-raiser and accept / reject clocks, and a reassignment closes the previous owner's clocks), the core's
+`lead_stage_changed` (accepted / rejected stop the accept / reject clock; accepted starts the AE review, rejected
+the rationale clock) and `activity_logged` (the owner's first activity stops the contact clocks). The receivers are
+connected in sla/apps.py.
+
+The sweep (`sla_sweep`, every minute from beat) reads due clocks with one indexed query and takes each step in its
+own transaction. A step is claimed by a conditional update of the clock's `escalation_step`
+(`filter(pk=x, escalation_step=k).update(escalation_step=k + 1) == 1`) in the same transaction as what the step does,
+so a sweep that runs twice, two sweeps at once, or a worker killed half-way never take a step twice nor lose one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from leadops.models import Lead, RepProfile
+from leadops.rules import IllegalTransition, Stage
+from leadops.services import Actor, audit_log, lead_transition
+from sla import rules
+from sla.calendars import DEFAULT_REASON, CalendarSpecError, WorkCalendar, default_calendar
+from sla.models import OPEN_STATES, ClockState, SlaClock, SlaEscalation, SlaPolicy
+
+logger = logging.getLogger(__name__)
+
+SLA = Actor(system="sla")
+SWEEP_LIMIT = 1000
+
+
+# --- calendars -----------------------------------------------------------------------------------------------------
+
+
+def calendar_of_territory(territory) -> tuple[WorkCalendar, str]:
+    """The territory's work calendar with a note saying where it came from; the default 09:00-17:00 Monday to
+    Friday (UTC) when there is no territory or it has no usable calendar."""
+    if territory is None:
+        return default_calendar(), DEFAULT_REASON
+    try:
+        return WorkCalendar.from_spec(territory.calendar or {}), f"calendar of territory {territory.name}"
+    except CalendarSpecError as problem:
+        return default_calendar(), f"territory {territory.name} has no usable calendar ({problem}); {DEFAULT_REASON}"
+
+
+def calendar_of_lead(lead_id: int) -> tuple[WorkCalendar, str]:
+    """The calendar of the territory the lead was last routed through."""
+    from routing.models import RoutingDecision
+
+    decision = (
+        RoutingDecision.objects.filter(lead_id=lead_id, territory__isnull=False)
+        .select_related("territory")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    return calendar_of_territory(decision.territory if decision else None)
+
+
+def _facts(lead: Lead) -> rules.LeadFacts:
+    return rules.LeadFacts(
+        stage=lead.stage, temperature=lead.temperature, fast_tracked=lead.fast_tracked_at is not None
+    )
+
+
+def _policy_facts(policy: SlaPolicy) -> rules.PolicyFacts:
+    return rules.PolicyFacts(
+        key=policy.key,
+        starts_on=policy.starts_on,
+        target=policy.target,
+        business_time=policy.business_time,
+        temperature=policy.temperature,
+        hand_raiser=policy.hand_raiser,
+    )
+
+
+# --- clocks --------------------------------------------------------------------------------------------------------
+
+
+def clock_start(
+    *,
+    lead: Lead,
+    policy: SlaPolicy,
+    owner_id: int | None,
+    started_at: datetime,
+    calendar: WorkCalendar | None = None,
+    calendar_note: str = "",
+    reason: str = "",
+) -> SlaClock:
+    """Start `policy`'s clock on `lead` for `owner_id` (an open clock of the same policy and owner is returned as it
+    is, so a repeated signal starts nothing twice). Business-time policies count on `calendar`."""
+    existing = SlaClock.objects.filter(
+        lead=lead, policy=policy, owner_id=owner_id, state__in=OPEN_STATES, stopped_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    if policy.business_time:
+        if calendar is None:
+            calendar, calendar_note = calendar_of_lead(lead.pk)
+        add = calendar.add
+    else:
+        add, calendar_note = rules.wall_clock_add, "wall clock"
+    schedule = rules.clock_schedule(started_at=started_at, target=policy.target, ladder=policy.ladder, add=add)
+    clock = SlaClock.objects.create(
+        lead=lead,
+        policy=policy,
+        owner_id=owner_id,
+        started_at=started_at,
+        due_at=schedule[0][0],
+        next_step_at=schedule[0][0],
+        schedule=[[at.isoformat(), action] for at, action in schedule],
+        calendar_note=calendar_note[:200],
+    )
+    audit_log(
+        actor=SLA,
+        action="sla.clock_start",
+        obj=lead,
+        reason=reason,
+        at=started_at,
+        changes={"clock": clock.pk, "policy": policy.key, "owner_id": owner_id, "due_at": clock.due_at.isoformat()},
+    )
+    return clock
+
+
+def clocks_stop(*, lead_id: int, stops_on, at: datetime, outcome: str, owner_id: int | None = None) -> int:
+    """Stop the lead's running clocks that `stops_on` ends (optionally only `owner_id`'s): an open clock stopped by
+    its due time is met; one stopped later, or already breached, stays breached and takes no further step."""
+    stops_on = [stops_on] if isinstance(stops_on, str) else list(stops_on)
+    running = SlaClock.objects.filter(
+        lead_id=lead_id, policy__stops_on__in=stops_on, state__in=OPEN_STATES, stopped_at__isnull=True
+    )
+    if owner_id is not None:
+        running = running.filter(owner_id=owner_id)
+    stopped = 0
+    with transaction.atomic():
+        for clock in running.select_for_update(of=("self",)).order_by("pk"):
+            values = {"stopped_at": at, "next_step_at": None, "outcome": outcome[:300]}
+            if clock.state == ClockState.OPEN and at <= clock.due_at:
+                values.update(state=ClockState.MET, met_at=at)
+            else:
+                values.update(state=ClockState.BREACHED, breached_at=clock.breached_at or clock.due_at)
+            stopped += SlaClock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(**values)
+            audit_log(
+                actor=SLA,
+                action="sla.clock_stop",
+                object_type="leadops.lead",
+                object_id=lead_id,
+                object_repr=f"lead {lead_id}",
+                reason=outcome,
+                at=at,
+                changes={"clock": clock.pk, "policy_id": clock.policy_id, "state": values["state"]},
+            )
+    return stopped
+
+
+def clocks_cancel(*, lead_id: int, at: datetime, outcome: str, keep_owner_id: int | None = None) -> int:
+    """Close the lead's running clocks (except `keep_owner_id`'s): an open one is cancelled, a breached one keeps its
+    breach on record; neither takes another step. The outcome says why (reassigned to ..., lead disqualified)."""
+    running = SlaClock.objects.filter(lead_id=lead_id, state__in=OPEN_STATES, stopped_at__isnull=True)
+    if keep_owner_id is not None:
+        running = running.exclude(owner_id=keep_owner_id)
+    with transaction.atomic():
+        ids = list(running.select_for_update().values_list("pk", flat=True))
+        if not ids:
+            return 0
+        SlaClock.objects.filter(pk__in=ids, state=ClockState.OPEN).update(
+            state=ClockState.CANCELLED, stopped_at=at, next_step_at=None, outcome=outcome[:300]
+        )
+        SlaClock.objects.filter(pk__in=ids, state=ClockState.BREACHED).update(
+            stopped_at=at, next_step_at=None, outcome=outcome[:300]
+        )
+        audit_log(
+            actor=SLA,
+            action="sla.clock_cancel",
+            object_type="leadops.lead",
+            object_id=lead_id,
+            object_repr=f"lead {lead_id}",
+            reason=outcome,
+            at=at,
+            changes={"clocks": ids},
+        )
+    return len(ids)
+
+
+FINISHED_STAGES = (Stage.DISQUALIFIED, Stage.NURTURE, Stage.WON, Stage.LOST)
+
+
+def _policies(*events) -> list[SlaPolicy]:
+    return list(SlaPolicy.objects.filter(active=True, starts_on__in=events).order_by("order", "key"))
+
+
+def _start_for_event(*, lead: Lead, event: str, owner_id, at, calendar=None, note="") -> list[SlaClock]:
+    events = ("assigned", "sql_assigned") if event == "assigned" else (event,)
+    policies = {p.key: p for p in _policies(*events)}
+    chosen = rules.policies_starting(
+        event=event, policies=[_policy_facts(p) for p in policies.values()], lead=_facts(lead)
+    )
+    if chosen and calendar is None and any(policies[facts.key].business_time for facts, _ in chosen):
+        calendar, note = calendar_of_lead(lead.pk)
+    return [
+        clock_start(
+            lead=lead,
+            policy=policies[facts.key],
+            owner_id=owner_id,
+            started_at=at,
+            calendar=calendar,
+            calendar_note=note,
+            reason=reason,
+        )
+        for facts, reason in chosen
+    ]
+
+
+def clocks_for_assignment(*, lead_id: int, decision_id: int) -> list[SlaClock]:
+    """After a routing decision: close the clocks of anyone who no longer has the lead (their outcome stays on
+    record) and start the new owner's: contact by temperature, hand-raiser follow-up when fast-tracked, and the
+    accept / reject clock in business time on the territory's calendar (the default calendar, with that note, when
+    the lead has no territory). A lead sent to the nurture queue has nobody to hold a clock."""
+    from routing.models import RoutingDecision
+
+    decision = RoutingDecision.objects.select_related("territory", "assignee").get(pk=decision_id)
+    owner_id = decision.assignee_id or decision.queue_owner_id
+    with transaction.atomic():
+        lead = Lead.objects.get(pk=lead_id)
+        who = decision.assignee or decision.get_queue_display()
+        clocks_cancel(lead_id=lead_id, at=decision.decided_at, outcome=f"reassigned to {who}", keep_owner_id=owner_id)
+        if owner_id is None or lead.stage in FINISHED_STAGES:
+            return []
+        calendar, note = calendar_of_territory(decision.territory)
+        return _start_for_event(
+            lead=lead, event="assigned", owner_id=owner_id, at=decision.decided_at, calendar=calendar, note=note
+        )
+
+
+def clocks_for_stage_change(*, lead_ids, to_stage: str, at: datetime) -> None:
+    """Accepted or rejected stops the accept / reject clock; an opportunity (or the AE returning the lead) stops the
+    AE review; a rejected lead moving on stops the rationale clock; a finished lead closes what is left. Accepted
+    starts the AE review clock and rejected the rationale clock, for the lead's owner."""
+    stops = {
+        Stage.ACCEPTED: ["accepted_or_rejected"],
+        Stage.REJECTED: ["accepted_or_rejected", "ae_reviewed"],
+        Stage.OPPORTUNITY: ["ae_reviewed"],
+        Stage.NURTURE: ["rationale_given"],
+        Stage.DISQUALIFIED: ["rationale_given"],
+    }.get(to_stage, [])
+    start_event = {Stage.ACCEPTED: "accepted", Stage.REJECTED: "rejected"}.get(to_stage)
+    for lead_id in lead_ids:
+        with transaction.atomic():
+            if stops:
+                clocks_stop(lead_id=lead_id, stops_on=stops, at=at, outcome=f"lead {to_stage}")
+            if to_stage in FINISHED_STAGES:
+                clocks_cancel(lead_id=lead_id, at=at, outcome=f"lead moved to {to_stage}")
+            if start_event:
+                lead = Lead.objects.filter(pk=lead_id).first()
+                if lead is not None and lead.owner_id is not None:
+                    _start_for_event(lead=lead, event=start_event, owner_id=lead.owner_id, at=at)
+
+
+def clocks_for_activity(*, lead_id: int, rep_id: int, occurred_at: datetime) -> int:
+    """A rep's activity on a lead stops their contact and follow-up clocks on it (met when on time)."""
+    return clocks_stop(
+        lead_id=lead_id, stops_on="first_activity", at=occurred_at, outcome="first activity logged", owner_id=rep_id
+    )
+
+
+# --- the sweep -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    clocks: int = 0
+    steps: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+
+
+def due_clock_ids(*, now: datetime, limit: int = SWEEP_LIMIT) -> list[int]:
+    """The clocks with a step due, earliest first: one query on the (state, next_step_at) index."""
+    return list(
+        SlaClock.objects.filter(state__in=OPEN_STATES, next_step_at__lte=now)
+        .order_by("next_step_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> SweepResult:
+    """Breach and escalate every clock with a step due (at most `limit` clocks, earliest first), each step in its
+    own transaction. Safe to run twice or twice at once; a run cut short is finished by the next one."""
+    now = now or timezone.now()
+    result = SweepResult()
+    for clock_id in due_clock_ids(now=now, limit=limit):
+        taken = clock_escalate(clock_id=clock_id, now=now)
+        result.clocks += 1
+        result.steps += len(taken)
+        for action in taken:
+            result.actions[action] = result.actions.get(action, 0) + 1
+    return result
+
+
+def clock_escalate(*, clock_id: int, now: datetime) -> list[str]:
+    """Take every step of this clock that is due by `now`, one transaction each; returns the actions taken."""
+    taken = []
+    while True:
+        with transaction.atomic():
+            clock = SlaClock.objects.select_related("policy", "lead", "owner").filter(pk=clock_id).first()
+            if (
+                clock is None
+                or clock.state not in OPEN_STATES
+                or clock.stopped_at is not None
+                or clock.next_step_at is None
+                or clock.next_step_at > now
+                or clock.escalation_step >= len(clock.schedule)
+            ):
+                return taken
+            step = clock.escalation_step
+            action = clock.schedule[step][1]
+            following = clock.schedule[step + 1][0] if step + 1 < len(clock.schedule) else None
+            values = {"escalation_step": step + 1, "next_step_at": parse_datetime(following) if following else None}
+            if action == rules.BREACH:
+                values.update(state=ClockState.BREACHED, breached_at=clock.due_at)
+            claimed = SlaClock.objects.filter(
+                pk=clock_id, escalation_step=step, state__in=OPEN_STATES, stopped_at__isnull=True
+            ).update(**values)
+            if claimed != 1:
+                return taken  # another sweep took this step; it carries on with the clock
+            for name, value in values.items():
+                setattr(clock, name, value)
+            detail = _step_perform(clock=clock, step=step, action=action, now=now)
+            SlaEscalation.objects.create(clock=clock, step=step, action=action, at=now, detail=detail[:300])
+            audit_log(
+                actor=SLA,
+                action=f"sla.{action}",
+                obj=clock.lead,
+                reason=detail,
+                at=now,
+                changes={"clock": clock.pk, "policy": clock.policy.key, "step": step},
+            )
+        taken.append(action)
+
+
+def _manager_of(user):
+    if user is None:
+        return None
+    profile = RepProfile.objects.select_related("manager", "team__manager").filter(user=user).first()
+    if profile is None:
+        return None
+    return profile.manager or (profile.team.manager if profile.team else None)
+
+
+def _overdue_text(clock: SlaClock, now: datetime) -> str:
+    late = now - clock.due_at
+    minutes = int(late.total_seconds() // 60)
+    if minutes < 1:
+        return "is due now"
+    if minutes < 120:
+        return f"is {minutes} min overdue"
+    return f"is {minutes // 60} h overdue"
+
+
+def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime) -> str:
+    """Do one step and say what it did, in words."""
+    lead, policy = clock.lead, clock.policy
+    owner_name = (clock.owner.get_full_name() or clock.owner.get_username()) if clock.owner else "nobody"
+    what = f"{policy.name} for {lead} ({owner_name}) {_overdue_text(clock, now)}"
+    key = f"sla-clock-{clock.pk}-step-{step}"
+    if action == rules.BREACH:
+        return f"breached: due {clock.due_at:%Y-%m-%d %H:%M} UTC, target {policy.target}"
+    if action == "notify_owner":
+        if clock.owner is None or not clock.owner.is_active:
+            return "notify owner: nobody to notify"
+        from leadops.notifications import notification_send
+
+        notification_send(
+            recipient=clock.owner, kind="sla_breach", message=f"SLA breached: {what}.", lead=lead, dedupe_key=key
+        )
+        return f"notified the owner {owner_name}"
+    if action == "notify_manager":
+        manager = _manager_of(clock.owner)
+        if manager is None or not manager.is_active:
+            return "notify manager: the owner has no manager"
+        from leadops.notifications import notification_send
+
+        notification_send(
+            recipient=manager, kind="sla_escalation", message=f"SLA escalation: {what}.", lead=lead, dedupe_key=key
+        )
+        return f"notified the manager {manager.get_full_name() or manager.get_username()}"
+    if action == "reassign":
+        return _reassign(clock=clock, now=now)
+    if action == "auto_accept":
+        try:
+            lead_transition(
+                lead=lead, to=Stage.ACCEPTED, by=SLA, reason=rules.AUTO_ACCEPT_REASON, expected_from=Stage.SQL, at=now
+            )
+        except IllegalTransition as refused:
+            return f"auto-accept skipped: {refused}"
+        return rules.AUTO_ACCEPT_REASON
+    return f"unknown action {action}: nothing done"
+
+
+def _reassign(*, clock: SlaClock, now: datetime) -> str:
+    from routing.services import leads_route
+
+    lead = Lead.objects.filter(pk=clock.lead_id).values_list("owner_id", flat=True).first()
+    if clock.owner_id is None or lead != clock.owner_id:
+        return "reassign skipped: the lead has another owner already"
+    decisions = leads_route(
+        lead_ids=[clock.lead_id],
+        now=now,
+        kind="reroute",
+        by="sla",
+        reason=f"{clock.policy.name} breached",
+        exclude_user_ids={clock.owner_id},
+        from_owner_id=clock.owner_id,
+    )
+    if not decisions:
+        return "reassign skipped: routing moved nothing"
+    decision = decisions[0]
+    target = decision.assignee or decision.get_queue_display()
+    return f"reassigned through routing to {target}"
+
+
+# --- policies ------------------------------------------------------------------------------------------------------
+
+POLICY_FIELDS = (
+    "key",
+    "name",
+    "starts_on",
+    "stops_on",
+    "target",
+    "business_time",
+    "temperature",
+    "hand_raiser",
+    "ladder",
+    "active",
+)
+
+
+def _policy_data(policy: SlaPolicy) -> dict:
+    return {name: getattr(policy, name) for name in POLICY_FIELDS}
+
+
+def _jsonable(value):
+    return str(value) if isinstance(value, timedelta) else value
+
+
+def sla_policy_save(*, by, data: dict, policy: SlaPolicy | None = None) -> SlaPolicy:
+    """Create or change a policy: validated as a whole (problems by field, nothing saved), audited with what changed
+    and, when the change loosens the policy, with how. Running clocks keep the schedule they started with."""
+    merged = {
+        **(
+            _policy_data(policy)
+            if policy
+            else {"business_time": False, "temperature": "", "hand_raiser": False, "ladder": [], "active": True}
+        ),
+        **data,
+    }
+    problems = rules.policy_problems(merged)
+    if problems:
+        raise ValidationError(problems)
+    before = _policy_data(policy) if policy else None
+    with transaction.atomic():
+        policy = policy or SlaPolicy()
+        for name in POLICY_FIELDS:
+            setattr(policy, name, merged[name])
+        policy.save()
+        changes = {
+            name: [_jsonable(before[name]) if before else None, _jsonable(merged[name])]
+            for name in POLICY_FIELDS
+            if before is None or before[name] != merged[name]
+        }
+        loosened = rules.policy_loosened(before, merged) if before else []
+        audit_log(
+            actor=by if isinstance(by, Actor) else Actor(user=by),
+            action="sla.policy_save" if before else "sla.policy_create",
+            obj=policy,
+            reason="loosens: " + "; ".join(loosened) if loosened else "",
+            changes=changes,
+        )
+    return policy
