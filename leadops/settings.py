@@ -233,6 +233,8 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-resume-runs": {"task": "scoring.tasks.rescore_runs_resume", "schedule": 300.0},
     # Leads queued by ingestion are re-scored when a batch arrives; this catches a wake-up message that was lost.
     "scoring-drain-pending": {"task": "scoring.tasks.rescore_pending", "schedule": 60.0},
+    # Service-level clocks that fell due are breached and escalated (notify, reassign, auto-accept).
+    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": 60.0, "options": {"expires": 55}},
     "purge-expired-sessions": {
         "task": "leadops.tasks.sessions_purge",
         "schedule": crontab(hour=3, minute=17),
