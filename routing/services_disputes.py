@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -28,6 +29,15 @@ DISPUTE = "leadops.work_lead_queue"  # SDRs and AEs dispute their own leads
 TEAM = "leadops.view_team_leads"
 TARGET = timedelta(hours=48)
 LEAD_PANEL_ORDER = 11  # right after routing's own panel
+
+# Sent after the transaction commits, with dispute_id and status ("open" or "resolved"): the SLA app can start and
+# stop the 48-hour clock here.
+dispute_changed = Signal()
+
+
+def _announce(dispute: OwnershipDispute) -> None:
+    dispute_id, status = dispute.pk, dispute.status
+    transaction.on_commit(lambda: dispute_changed.send(sender=OwnershipDispute, dispute_id=dispute_id, status=status))
 
 
 def _name(user) -> str:
@@ -76,6 +86,7 @@ def dispute_open(*, lead: Lead, by, reason: str, now: datetime | None = None) ->
                     actor=by,
                     dedupe_key=f"dispute-{dispute.pk}-opened",
                 )
+            _announce(dispute)
     except IntegrityError:
         raise ValidationError({"reason": ["This lead already has an open dispute."]}) from None
     return dispute
@@ -138,6 +149,7 @@ def dispute_resolve(
             actor=by,
             dedupe_key=f"dispute-{dispute.pk}-resolved",
         )
+        _announce(dispute)
     return dispute
 
 

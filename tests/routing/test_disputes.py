@@ -160,3 +160,23 @@ def test_the_dispute_panel_costs_one_query_beyond_the_permission_check(sdr, sdrs
     with django_assert_num_queries(2):  # the role permissions (cached on the user afterwards) and the disputes
         order, html = services_disputes.lead_dispute_panel(None, lead=sdrs_lead, user=sdr_fresh, request=None)
     assert order == 11 and "dispute open" in html
+
+
+def test_opening_and_resolving_are_announced_after_commit(
+    sdr, admin_user, sdrs_lead, django_capture_on_commit_callbacks
+):
+    heard = []
+
+    def listener(sender, dispute_id, status, **kwargs):
+        heard.append(status)
+
+    services_disputes.dispute_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            dispute = services_disputes.dispute_open(lead=sdrs_lead, by=sdr, reason="Wrong territory")
+        assert heard == ["open"]
+        with django_capture_on_commit_callbacks(execute=True):
+            services_disputes.dispute_resolve(dispute=dispute, by=admin_user, outcome="keep", note="Stays")
+    finally:
+        services_disputes.dispute_changed.disconnect(listener)
+    assert heard == ["open", "resolved"]

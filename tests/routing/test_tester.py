@@ -150,3 +150,30 @@ def test_an_existing_lead_is_picked_by_id(client, admin_user, emea):
 def test_the_tester_is_for_admins(client, cast):
     client.force_login(cast["manager"])
     assert client.post(reverse("routing:tester"), {"mode": "one", "country": "DE"}).status_code == 403
+
+
+def test_both_sides_are_decided_by_the_one_routing_rule(monkeypatch, admin_user, emea, draft_with_france_elsewhere):
+    calls = []
+    real_route = rules.route
+
+    def counting_route(**kwargs):
+        calls.append(kwargs["lead"].country)
+        return real_route(**kwargs)
+
+    monkeypatch.setattr(rules, "route", counting_route)
+    now = timezone.now()
+    leads = [tester.described_lead(now=now, country=c, score=80, fit=80, signal_days_ago=1) for c in ("FR", "DE")]
+    tester.compare(draft_with_france_elsewhere.spec, leads, now=now)
+    assert calls == ["FR", "DE", "FR", "DE"]  # published side, then draft side: no other decision code ran
+
+
+def test_publishing_and_discarding_from_the_page(client, admin_user, emea, team, sdr):
+    services_setup.setup_territory_save(
+        by=admin_user, data=territory_data(team, name="DACH", priority=5), members=[member(sdr)]
+    )
+    client.force_login(admin_user)
+    response = client.post(reverse("routing:setup_publish"), follow=True)
+    assert "published: new SQLs are routed with it from now on" in response.content.decode()
+    assert services_setup.draft_open() is None
+    response = client.post(reverse("routing:setup_discard"), follow=True)
+    assert "There is no draft to discard." in response.content.decode()
