@@ -99,6 +99,14 @@ def draft_open() -> RoutingSetupDraft | None:
     return RoutingSetupDraft.objects.filter(status=SetupDraftStatus.OPEN).select_related("created_by").first()
 
 
+def draft_is_stale(draft: RoutingSetupDraft) -> bool:
+    """Whether the published territories changed after the draft copied them (e.g. through the API); publishing
+    the draft would overwrite those changes."""
+    return Territory.objects.filter(updated_at__gt=draft.created_at).exists() or (
+        published_version() > draft.based_on_version
+    )
+
+
 def setup_current() -> tuple[dict, RoutingSetupDraft | None]:
     """What the set-up pages show: the open draft, or the published set-up when nobody is editing."""
     draft = draft_open()
@@ -152,20 +160,28 @@ def for_rules(territory: dict) -> dict:
     return spec
 
 
-def territory_spec_problems(territory: dict, *, others: list[dict]) -> dict[str, list[str]]:
+def _known(territories: list[dict]) -> tuple[set, set]:
+    """The team ids and user ids these territories name that exist (two queries for any number of territories)."""
+    team_ids = [t.get("team_id") for t in territories if isinstance(t.get("team_id"), int)]
+    user_ids = [
+        m.get("user_id") for t in territories for m in t.get("members", []) if isinstance(m.get("user_id"), int)
+    ]
+    return (
+        set(Team.objects.filter(pk__in=team_ids).values_list("pk", flat=True)),
+        set(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)),
+    )
+
+
+def territory_spec_problems(territory: dict, *, others: list[dict], known=None) -> dict[str, list[str]]:
     spec = for_rules(territory)
     problems = rules.territory_problems(spec)
     problems.by_field.update(rules.member_problems(spec["members"]).by_field)
-    if not Team.objects.filter(pk=spec.get("team_id")).exists():
+    teams, users = known if known is not None else _known([territory])
+    if spec.get("team_id") not in teams:
         problems.add("team_id", "Choose the team that works this territory.")
     name = str(spec.get("name") or "").strip().lower()
     if name and any(other["name"].strip().lower() == name for other in others):
         problems.add("name", f"Another territory in this set-up is already named {spec['name']}.")
-    users = set(
-        get_user_model()
-        .objects.filter(pk__in=[m.get("user_id") for m in spec["members"] if isinstance(m.get("user_id"), int)])
-        .values_list("pk", flat=True)
-    )
     for index, member in enumerate(spec["members"]):
         if member.get("user_id") not in users:
             problems.add(f"members.{index}.user_id", "No such person.")
@@ -325,9 +341,10 @@ def setup_draft_discard(*, by) -> None:
 def setup_problems(spec: dict) -> dict[str, list[str]]:
     """Every problem of a whole set-up, each prefixed with its territory's name (what publishing refuses)."""
     found: dict[str, list[str]] = {}
+    known = _known(spec["territories"])
     for territory in spec["territories"]:
         others = [t for t in spec["territories"] if t is not territory]
-        for name, messages in territory_spec_problems(territory, others=others).items():
+        for name, messages in territory_spec_problems(territory, others=others, known=known).items():
             found.setdefault(f"{territory['key']}.{name}", []).extend(
                 f"{territory['name'] or 'Unnamed territory'}: {message}" for message in messages
             )

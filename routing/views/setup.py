@@ -89,6 +89,7 @@ def setup_home(request):
             "problems": [m for messages_ in problems.values() for m in messages_],
             "named_changes": named_changes,
             "version": services_setup.published_version(),
+            "stale": bool(draft) and services_setup.draft_is_stale(draft),
             "tab": "territories",
         },
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from routing import planning, selectors
 from routing.models import RepMonthlyLoad, TerritoryMember
+from tests.routing.conftest import make_rep
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,19 @@ def test_a_manager_sees_their_team_only(client, emea, sdr, other_sdr):
 def test_reps_and_others_cannot_open_the_capacity_page(client, cast, role, status):
     client.force_login(cast[role])
     assert client.get(reverse("routing:capacity")).status_code == status
+
+
+def test_the_capacity_page_costs_the_same_queries_for_more_reps(
+    client, admin_user, emea, team, manager, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    client.get(reverse("routing:capacity"))
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("routing:capacity"))
+    month = selectors.month_of(timezone.localdate())
+    for number in range(5):
+        rep = make_rep(f"rep{number}", team, manager)
+        TerritoryMember.objects.create(territory=emea, user=rep, role="generalist")
+        RepMonthlyLoad.objects.create(user=rep, month=month, assigned=number * 10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("routing:capacity"))

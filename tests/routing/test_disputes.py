@@ -180,3 +180,18 @@ def test_opening_and_resolving_are_announced_after_commit(
     finally:
         services_disputes.dispute_changed.disconnect(listener)
     assert heard == ["open", "resolved"]
+
+
+def test_the_disputes_page_costs_the_same_queries_for_more_disputes(
+    client, sdr, ae, admin_user, emea, django_assert_max_num_queries
+):
+    services_disputes.dispute_open(lead=sql_lead(owner=sdr), by=sdr, reason="a")
+    client.force_login(admin_user)
+    client.get(reverse("routing:dispute_list"))
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("routing:dispute_list"))
+    for _ in range(4):
+        dispute = services_disputes.dispute_open(lead=sql_lead(owner=ae), by=ae, reason="b")
+        services_disputes.dispute_resolve(dispute=dispute, by=admin_user, outcome="split", note="c", other_rep=sdr)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("routing:dispute_list"))

@@ -325,3 +325,29 @@ def test_a_missing_team_is_named_together_with_the_other_problems(client, admin_
     assert form.errors["team"] == ["Choose the team that works this territory."]
     assert "'XX' is not an ISO country code" in " ".join(form.errors["countries"])
     assert "time zone" in " ".join(form.errors["time_zone"])
+
+
+def test_a_draft_says_when_the_published_set_up_changed_under_it(client, admin_user, emea, team):
+    services_setup.setup_territory_save(by=admin_user, data=territory_data(team), members=[])
+    client.force_login(admin_user)
+    assert 'data-testid="draft-stale"' not in client.get(reverse("routing:setup_home")).content.decode()
+    services.territory_save(by=admin_user, data={"countries": ["DE"]}, territory=emea)  # e.g. through the API
+    assert 'data-testid="draft-stale"' in client.get(reverse("routing:setup_home")).content.decode()
+
+
+def test_the_territory_list_costs_the_same_queries_for_more_territories(
+    client, admin_user, team, sdr, ae, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    for number in range(2):
+        territory = Territory.objects.create(name=f"T{number}", priority=number + 1, team=team)
+        TerritoryMember.objects.create(territory=territory, user=sdr, role="specialist")
+    services_setup.setup_territory_save(by=admin_user, data=territory_data(team), members=[member(ae)])
+    client.get(reverse("routing:setup_home"))
+    with django_assert_max_num_queries(16) as few:
+        client.get(reverse("routing:setup_home"))
+    for number in range(2, 8):
+        territory = Territory.objects.create(name=f"T{number}", priority=number + 1, team=TeamFactory())
+        TerritoryMember.objects.create(territory=territory, user=ae, role="generalist")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("routing:setup_home"))
