@@ -54,12 +54,17 @@ export DATABASE_URL="postgresql://postgres@/postgres?host=$workdir"
 export CELERY_BROKER_URL="redis://127.0.0.1:$port/0" CELERY_TASK_DEFAULT_QUEUE=bench
 export LEADOPS_BENCH_DIR="$workdir"
 .venv/bin/python manage.py migrate -v0
-# BENCH=scoring or BENCH=routing runs one of the two; the arguments go to the scoring benchmark
-# (ROUTING_ARGS="--leads 2000" to the routing one).
-if [[ "${BENCH:-all}" != routing ]]; then
+# BENCH=scoring, BENCH=routing or BENCH=sla runs one of them; the arguments go to the scoring benchmark
+# (ROUTING_ARGS="--leads 2000" to the routing one, SLA_ARGS="--clocks 10000" to the SLA one).
+bench="${BENCH:-all}"
+if [[ "$bench" == all || "$bench" == scoring ]]; then
     .venv/bin/python bench/scoring_bench.py "$@"
 fi
-if [[ "${BENCH:-all}" != scoring ]]; then
+if [[ "$bench" == all || "$bench" == routing ]]; then
     # shellcheck disable=SC2086  # ROUTING_ARGS is a list of arguments
     .venv/bin/python bench/routing_bench.py ${ROUTING_ARGS:-}
+fi
+if [[ "$bench" == all || "$bench" == sla ]]; then
+    # shellcheck disable=SC2086  # SLA_ARGS is a list of arguments
+    .venv/bin/python bench/sla_bench.py ${SLA_ARGS:-}
 fi

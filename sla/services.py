@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from leadops.models import Lead, RepProfile
+from leadops.models import AuditEntry, Lead, RepProfile
 from leadops.rules import IllegalTransition, Stage
 from leadops.services import Actor, audit_log, lead_transition
 from sla import rules
@@ -279,22 +279,28 @@ class SweepResult:
     actions: dict[str, int] = field(default_factory=dict)
 
 
-def due_clock_ids(*, now: datetime, limit: int = SWEEP_LIMIT) -> list[int]:
-    """The clocks with a step due, earliest first: one query on the (state, next_step_at) index."""
-    return list(
+def _due_clocks(*, now: datetime, limit: int):
+    return (
         SlaClock.objects.filter(state__in=OPEN_STATES, next_step_at__lte=now)
         .order_by("next_step_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .select_related("policy", "lead", "owner")[:limit]
     )
 
 
+def due_clock_ids(*, now: datetime, limit: int = SWEEP_LIMIT) -> list[int]:
+    """The clocks with a step due, earliest first: one query on the (state, next_step_at) index."""
+    return list(_due_clocks(now=now, limit=limit).values_list("pk", flat=True))
+
+
 def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> SweepResult:
-    """Breach and escalate every clock with a step due (at most `limit` clocks, earliest first), each step in its
+    """Breach and escalate every clock with a step due (at most `limit` clocks, earliest first), each clock in its
     own transaction. Safe to run twice or twice at once; a run cut short is finished by the next one."""
     now = now or timezone.now()
     result = SweepResult()
-    for clock_id in due_clock_ids(now=now, limit=limit):
-        taken = clock_escalate(clock_id=clock_id, now=now)
+    clocks = list(_due_clocks(now=now, limit=limit))  # one query, on the (state, next_step_at) index
+    managers = _managers_of({clock.owner_id for clock in clocks if clock.owner_id})
+    for clock in clocks:
+        taken = clock_escalate(clock_id=clock.pk, now=now, clock=clock, managers=managers)
         result.clocks += 1
         result.steps += len(taken)
         for action in taken:
@@ -302,54 +308,79 @@ def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> Sweep
     return result
 
 
-def clock_escalate(*, clock_id: int, now: datetime) -> list[str]:
-    """Take every step of this clock that is due by `now`, one transaction each; returns the actions taken."""
-    taken = []
-    while True:
-        with transaction.atomic():
-            clock = SlaClock.objects.select_related("policy", "lead", "owner").filter(pk=clock_id).first()
-            if (
-                clock is None
-                or clock.state not in OPEN_STATES
-                or clock.stopped_at is not None
-                or clock.next_step_at is None
-                or clock.next_step_at > now
-                or clock.escalation_step >= len(clock.schedule)
-            ):
-                return taken
-            step = clock.escalation_step
-            action = clock.schedule[step][1]
-            following = clock.schedule[step + 1][0] if step + 1 < len(clock.schedule) else None
-            values = {"escalation_step": step + 1, "next_step_at": parse_datetime(following) if following else None}
-            if action == rules.BREACH:
-                values.update(state=ClockState.BREACHED, breached_at=clock.due_at)
-            claimed = SlaClock.objects.filter(
-                pk=clock_id, escalation_step=step, state__in=OPEN_STATES, stopped_at__isnull=True
-            ).update(**values)
-            if claimed != 1:
-                return taken  # another sweep took this step; it carries on with the clock
-            for name, value in values.items():
-                setattr(clock, name, value)
-            detail = _step_perform(clock=clock, step=step, action=action, now=now)
-            SlaEscalation.objects.create(clock=clock, step=step, action=action, at=now, detail=detail[:300])
-            audit_log(
-                actor=SLA,
-                action=f"sla.{action}",
-                obj=clock.lead,
-                reason=detail,
-                at=now,
-                changes={"clock": clock.pk, "policy": clock.policy.key, "step": step},
-            )
-        taken.append(action)
+# A step after which the owner no longer holds the lead: the sweep stops there and the clock is closed on commit.
+FINAL_ACTIONS = frozenset({"reassign", "auto_accept"})
 
 
-def _manager_of(user):
-    if user is None:
-        return None
-    profile = RepProfile.objects.select_related("manager", "team__manager").filter(user=user).first()
-    if profile is None:
-        return None
-    return profile.manager or (profile.team.manager if profile.team else None)
+def clock_escalate(
+    *, clock_id: int, now: datetime, clock: SlaClock | None = None, managers: dict | None = None
+) -> list[str]:
+    """Take the steps of this clock that are due by `now`, in one transaction; returns the actions taken.
+
+    `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update of the step count
+    it shows, so if another sweep took them meanwhile (or the clock was stopped) nothing happens here."""
+    if clock is None:
+        clock = SlaClock.objects.select_related("policy", "lead", "owner").filter(pk=clock_id).first()
+    if clock is None or clock.state not in OPEN_STATES or clock.stopped_at is not None:
+        return []
+    first = step = clock.escalation_step
+    while step < len(clock.schedule) and parse_datetime(clock.schedule[step][0]) <= now:
+        step += 1
+        if clock.schedule[step - 1][1] in FINAL_ACTIONS:
+            break
+    if step == first:
+        return []
+    actions = [action for _at, action in clock.schedule[first:step]]
+    following = clock.schedule[step][0] if step < len(clock.schedule) else None
+    values = {"escalation_step": step, "next_step_at": parse_datetime(following) if following else None}
+    if rules.BREACH in actions:
+        values.update(state=ClockState.BREACHED, breached_at=clock.due_at)
+    with transaction.atomic():
+        claimed = SlaClock.objects.filter(
+            pk=clock.pk, escalation_step=first, state__in=OPEN_STATES, stopped_at__isnull=True
+        ).update(**values)
+        if claimed != 1:
+            return []  # another sweep took these steps, or the clock stopped
+        for name, value in values.items():
+            setattr(clock, name, value)
+        if managers is None:
+            managers = _managers_of({clock.owner_id} if clock.owner_id else set())
+        details = [
+            _step_perform(clock=clock, step=index, action=action, now=now, managers=managers)[:300]
+            for index, action in enumerate(actions, start=first)
+        ]
+        SlaEscalation.objects.bulk_create(
+            [
+                SlaEscalation(clock=clock, step=index, action=action, at=now, detail=detail)
+                for index, (action, detail) in enumerate(zip(actions, details, strict=True), start=first)
+            ]
+        )
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    at=now,
+                    actor_label=SLA.label,
+                    action=f"sla.{action}",
+                    object_type="leadops.lead",
+                    object_id=str(clock.lead_id),
+                    object_repr=str(clock.lead)[:200],
+                    reason=detail,
+                    changes={"clock": clock.pk, "policy": clock.policy.key, "step": index},
+                )
+                for index, (action, detail) in enumerate(zip(actions, details, strict=True), start=first)
+            ]
+        )
+    return actions
+
+
+def _managers_of(user_ids) -> dict:
+    """Each rep's manager (their own, else their team's), in one query."""
+    if not user_ids:
+        return {}
+    profiles = RepProfile.objects.filter(user_id__in=list(user_ids)).select_related("manager", "team__manager")
+    return {
+        profile.user_id: profile.manager or (profile.team.manager if profile.team else None) for profile in profiles
+    }
 
 
 def _overdue_text(clock: SlaClock, now: datetime) -> str:
@@ -362,7 +393,7 @@ def _overdue_text(clock: SlaClock, now: datetime) -> str:
     return f"is {minutes // 60} h overdue"
 
 
-def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime) -> str:
+def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime, managers: dict) -> str:
     """Do one step and say what it did, in words."""
     lead, policy = clock.lead, clock.policy
     owner_name = (clock.owner.get_full_name() or clock.owner.get_username()) if clock.owner else "nobody"
@@ -380,7 +411,7 @@ def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime) -> 
         )
         return f"notified the owner {owner_name}"
     if action == "notify_manager":
-        manager = _manager_of(clock.owner)
+        manager = managers.get(clock.owner_id)
         if manager is None or not manager.is_active:
             return "notify manager: the owner has no manager"
         from leadops.notifications import notification_send
