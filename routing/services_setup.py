@@ -223,8 +223,9 @@ def setup_territory_save(*, by, data: dict, members: list[dict], key: str | None
             "key": current["key"] if current else _new_key(spec),
             "id": current["id"] if current else None,
             "name": str(data.get("name") or "").strip(),
-            "priority": data.get("priority")
-            or (current["priority"] if current else 1 + max((t["priority"] for t in others), default=0)),
+            "priority": data["priority"]
+            if data.get("priority") is not None
+            else (current["priority"] if current else 1 + max((t["priority"] for t in others), default=0)),
             **{name: list(data.get(name) or []) for name in CRITERIA},
             "employees_min": data.get("employees_min"),
             "employees_max": data.get("employees_max"),

@@ -172,6 +172,7 @@ def build_world(cast) -> dict:
     return {
         "territory": territory,
         "dispute": dispute,
+        "disputed_lead": sql,
         "active": active,
         "draft": draft,
         "submitted": submitted,
@@ -185,7 +186,7 @@ def build_world(cast) -> dict:
 def path_values(world: dict) -> dict[str, list]:
     """The values each path parameter takes: one object per state worth seeing, for any role."""
     return {
-        "lead_id": [world["lead"].pk, world["ae_lead"].pk, world["other_reps_lead"].pk],
+        "lead_id": [world["lead"].pk, world["ae_lead"].pk, world["other_reps_lead"].pk, world["disputed_lead"].pk],
         "version_id": [world["active"].pk, world["draft"].pk, world["submitted"].pk],
         "rule_id": [world["draft"].rules.order_by("pk").first().pk],
         "kind": list(RULE_FORMS),

@@ -351,3 +351,9 @@ def test_the_territory_list_costs_the_same_queries_for_more_territories(
         TerritoryMember.objects.create(territory=territory, user=ae, role="generalist")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("routing:setup_home"))
+
+
+def test_a_priority_below_one_is_refused_not_replaced(admin_user, team):
+    with pytest.raises(ValidationError) as refused:
+        services_setup.setup_territory_save(by=admin_user, data=territory_data(team, priority=0), members=[])
+    assert refused.value.message_dict["priority"] == ["must be a whole number, 1 or more."]
