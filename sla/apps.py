@@ -25,8 +25,12 @@ class SlaConfig(AppConfig):
 
     def ready(self):
         from leadops.notifications import notification_kind_register
+        from leadops.panels import lead_panels
         from leadops.services import activity_logged, lead_stage_changed
         from routing.services import lead_routed
+        from sla.panels import lead_sla_panel
+
+        lead_panels.connect(lead_sla_panel, dispatch_uid="sla.lead_panel")
 
         notification_kind_register("sla_escalation", "A service level of your team was breached or escalated", True)
         # Each is sent after its transaction commits; the clocks start and stop in their own transaction.

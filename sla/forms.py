@@ -1,0 +1,52 @@
+"""Forms of the SLA pages: they shape input; the checks are sla.rules' and sla.calendars', by field."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from sla.models import LadderAction
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    target_minutes = forms.IntegerField(
+        label="Target (minutes)", help_text="In business time: working minutes of the lead's territory calendar."
+    )
+    business_time = forms.BooleanField(required=False, help_text="Count only the territory's working hours.")
+    active = forms.BooleanField(required=False)
+    ladder = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text='JSON steps, e.g. [{"at": 1, "action": "notify_owner"}, {"at": 2, "action": "reassign"}]; "at" '
+        "is a multiple of the target. Actions: " + ", ".join(value for value, _ in LadderAction.choices) + ".",
+    )
+
+    def clean_ladder(self):
+        text = self.cleaned_data["ladder"].strip() or "[]"
+        try:
+            return json.loads(text)
+        except ValueError as problem:
+            raise forms.ValidationError(f"This is not JSON: {problem}.") from None
+
+
+class PreviewForm(forms.Form):
+    """When would a clock started at `start` with `minutes` of business time be due on this calendar?"""
+
+    calendar = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text='{"time_zone": "Europe/Berlin", "weekly_hours": {"mon": [["09:00", "17:00"]], ...}, '
+        '"holidays_country": "DE", "holidays": ["2026-12-24"]}',
+    )
+    start = forms.DateTimeField(
+        help_text="In UTC, e.g. 2026-12-24 15:00.", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    minutes = forms.IntegerField(min_value=0, max_value=60 * 24 * 365, initial=16 * 60)
+
+    def clean_calendar(self):
+        try:
+            spec = json.loads(self.cleaned_data["calendar"])
+        except ValueError as problem:
+            raise forms.ValidationError(f"This is not JSON: {problem}.") from None
+        return spec

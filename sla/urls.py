@@ -1,0 +1,12 @@
+from django.urls import path
+
+from sla import views
+
+app_name = "sla"
+
+urlpatterns = [
+    path("mine/", views.my_clocks, name="my_clocks"),
+    path("team/", views.team_board, name="team_board"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/<slug:key>/", views.policy_edit, name="policy_edit"),
+]
