@@ -19,6 +19,12 @@ def _on_activity_logged(sender, *, lead_id, rep_id, occurred_at, **kwargs):
     clocks_for_activity(lead_id=lead_id, rep_id=rep_id, occurred_at=occurred_at)
 
 
+def _on_dispute_changed(sender, *, dispute_id, status, **kwargs):
+    from sla.services import clocks_for_dispute
+
+    clocks_for_dispute(dispute_id=dispute_id, status=status)
+
+
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = "Service levels"
@@ -28,6 +34,7 @@ class SlaConfig(AppConfig):
         from leadops.panels import lead_panels
         from leadops.services import activity_logged, lead_stage_changed
         from routing.services import lead_routed
+        from routing.services_disputes import dispute_changed
         from sla.panels import lead_sla_panel
 
         lead_panels.connect(lead_sla_panel, dispatch_uid="sla.lead_panel")
@@ -37,3 +44,4 @@ class SlaConfig(AppConfig):
         lead_routed.connect(_on_lead_routed, dispatch_uid="sla.lead_routed")
         lead_stage_changed.connect(_on_lead_stage_changed, dispatch_uid="sla.lead_stage_changed")
         activity_logged.connect(_on_activity_logged, dispatch_uid="sla.activity_logged")
+        dispute_changed.connect(_on_dispute_changed, dispatch_uid="sla.dispute_changed")

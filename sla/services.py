@@ -159,12 +159,17 @@ def clocks_stop(*, lead_id: int, stops_on, at: datetime, outcome: str, owner_id:
     return stopped
 
 
-def clocks_cancel(*, lead_id: int, at: datetime, outcome: str, keep_owner_id: int | None = None) -> int:
-    """Close the lead's running clocks (except `keep_owner_id`'s): an open one is cancelled, a breached one keeps its
-    breach on record; neither takes another step. The outcome says why (reassigned to ..., lead disqualified)."""
+def clocks_cancel(
+    *, lead_id: int, at: datetime, outcome: str, keep_owner_id: int | None = None, keep_stops_on=()
+) -> int:
+    """Close the lead's running clocks (except `keep_owner_id`'s and those `keep_stops_on` ends): an open one is
+    cancelled, a breached one keeps its breach on record; neither takes another step. The outcome says why
+    (reassigned to ..., lead disqualified)."""
     running = SlaClock.objects.filter(lead_id=lead_id, state__in=OPEN_STATES, stopped_at__isnull=True)
     if keep_owner_id is not None:
         running = running.exclude(owner_id=keep_owner_id)
+    if keep_stops_on:
+        running = running.exclude(policy__stops_on__in=list(keep_stops_on))
     with transaction.atomic():
         ids = list(running.select_for_update().values_list("pk", flat=True))
         if not ids:
@@ -229,7 +234,14 @@ def clocks_for_assignment(*, lead_id: int, decision_id: int) -> list[SlaClock]:
     with transaction.atomic():
         lead = Lead.objects.get(pk=lead_id)
         who = decision.assignee or decision.get_queue_display()
-        clocks_cancel(lead_id=lead_id, at=decision.decided_at, outcome=f"reassigned to {who}", keep_owner_id=owner_id)
+        # A dispute's clock is RevOps' to stop, whoever owns the lead meanwhile.
+        clocks_cancel(
+            lead_id=lead_id,
+            at=decision.decided_at,
+            outcome=f"reassigned to {who}",
+            keep_owner_id=owner_id,
+            keep_stops_on=("dispute_resolved",),
+        )
         if owner_id is None or lead.stage in FINISHED_STAGES:
             return []
         calendar, note = calendar_of_territory(decision.territory)
@@ -267,6 +279,26 @@ def clocks_for_activity(*, lead_id: int, rep_id: int, occurred_at: datetime) -> 
     return clocks_stop(
         lead_id=lead_id, stops_on="first_activity", at=occurred_at, outcome="first activity logged", owner_id=rep_id
     )
+
+
+def clocks_for_dispute(*, dispute_id: int, status: str) -> None:
+    """An ownership dispute opened starts the resolution clock, held by the rep who opened it (their manager is told
+    at breach); resolving it stops the clock."""
+    from routing.models import OwnershipDispute
+
+    dispute = OwnershipDispute.objects.select_related("lead").get(pk=dispute_id)
+    if status == "open":
+        with transaction.atomic():
+            _start_for_event(
+                lead=dispute.lead, event="dispute_opened", owner_id=dispute.opened_by_id, at=dispute.opened_at
+            )
+    else:
+        clocks_stop(
+            lead_id=dispute.lead_id,
+            stops_on="dispute_resolved",
+            at=dispute.resolved_at or timezone.now(),
+            outcome=f"dispute resolved: {dispute.get_outcome_display()}",
+        )
 
 
 # --- the sweep -----------------------------------------------------------------------------------------------------

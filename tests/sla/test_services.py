@@ -245,3 +245,22 @@ def test_an_earlier_activity_logged_later_keeps_the_earliest_first_activity(germ
     at_time(late, activity_log, lead=lead, rep=sdr, kind="email", occurred_at=early)
     lead.refresh_from_db()
     assert (lead.first_activity_at, lead.last_activity_at) == (early, late)
+
+
+def test_an_ownership_dispute_runs_the_resolution_clock_until_revops_resolves_it(
+    germany, sdr, ae, admin_user, route, at_time
+):
+    from routing.services_disputes import dispute_open, dispute_resolve
+
+    lead = new_sql(at=MONDAY_10)
+    route(lead, MONDAY_10)
+    lead.refresh_from_db()
+    dispute = at_time(MONDAY_10, dispute_open, lead=lead, by=sdr, reason="Ae owns Globex", now=MONDAY_10)
+    clock = clocks(lead)["dispute-resolution"]
+    assert (clock.owner, clock.state, clock.due_at) == (sdr, "open", berlin(2026, 12, 2, 10, 0))
+    later = berlin(2026, 12, 1, 9, 0)
+    at_time(
+        later, dispute_resolve, dispute=dispute, by=admin_user, outcome="move", note="Agreed", other_rep=ae, now=later
+    )
+    clock.refresh_from_db()
+    assert (clock.state, clock.met_at, clock.outcome) == ("met", later, "dispute resolved: Moved to another rep")
