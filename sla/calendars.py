@@ -59,7 +59,9 @@ class CalendarSpecError(ValueError):
 
 
 def _seconds_of(text) -> int | None:
-    """'09:30' -> 34200; '24:00' -> 86400; anything else malformed -> None."""
+    """'09:30' -> 34200; '24:00' -> 86400; a datetime.time as it is; anything else malformed -> None."""
+    if isinstance(text, time):
+        return text.hour * 3600 + text.minute * 60 + text.second
     if not isinstance(text, str):
         return None
     match = _TIME_RE.match(text.strip())
@@ -72,6 +74,18 @@ def _seconds_of(text) -> int | None:
     if total > DAY_SECONDS:
         return None
     return total
+
+
+def _day_of(item) -> date | None:
+    """'2026-12-25' or a datetime.date -> the date; anything else -> None."""
+    if isinstance(item, date) and not isinstance(item, datetime):
+        return item
+    if not isinstance(item, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", item):
+        return None
+    try:
+        return date.fromisoformat(item)
+    except ValueError:
+        return None
 
 
 def calendar_spec_problems(spec) -> dict[str, list[str]]:
@@ -131,11 +145,7 @@ def calendar_spec_problems(spec) -> dict[str, list[str]]:
         add("holidays", "must be a list of dates (YYYY-MM-DD).")
         days_off = []
     for item in days_off:
-        try:
-            if not isinstance(item, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", item):
-                raise ValueError
-            date.fromisoformat(item)
-        except ValueError:
+        if _day_of(item) is None:
             add("holidays", f"'{item}' is not a date (YYYY-MM-DD).")
     country = spec.get("holidays_country") or ""
     subdivision = spec.get("holidays_subdivision") or ""
@@ -188,7 +198,7 @@ class WorkCalendar:
         return cls(
             zone=zoneinfo.ZoneInfo(spec.get("time_zone") or "UTC"),
             weekly=tuple(weekly),
-            days_off=frozenset(date.fromisoformat(item) for item in spec.get("holidays", ())),
+            days_off=frozenset(_day_of(item) for item in spec.get("holidays", ())),
             holidays_country=spec.get("holidays_country") or "",
             holidays_subdivision=spec.get("holidays_subdivision") or "",
         )

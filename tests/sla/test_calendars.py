@@ -288,3 +288,27 @@ def test_between_adds_up(calendar, a, b, c):
     a, b, c = sorted((a, b, c))
     assert calendar.between(a, b) + calendar.between(b, c) == calendar.between(a, c)
     assert calendar.between(a, b) >= timedelta(0)
+
+
+def test_times_and_days_off_may_also_be_python_objects():
+    from datetime import date, time
+
+    calendar = WorkCalendar.from_spec(
+        {
+            "time_zone": "Europe/Berlin",
+            "weekly_hours": {day: [[time(9, 0), time(17, 0)]] for day in WEEK},
+            "holidays": [date(2026, 12, 24), "2026-12-25"],
+        }
+    )
+    assert calendar.add(datetime(2026, 12, 23, 16, 0, tzinfo=BERLIN), hours(2)) == datetime(
+        2026, 12, 28, 10, 0, tzinfo=BERLIN
+    )
+
+
+def test_is_working_and_next_opening():
+    calendar = weekdays(hours=(("09:00", "12:30"), ("13:30", "17:00")))
+    assert calendar.is_working(datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN))
+    assert not calendar.is_working(datetime(2026, 11, 30, 12, 30, tzinfo=BERLIN))
+    assert calendar.next_opening(datetime(2026, 11, 30, 12, 45, tzinfo=BERLIN)) == datetime(
+        2026, 11, 30, 13, 30, tzinfo=BERLIN
+    )
