@@ -6,6 +6,7 @@ import json
 
 from django import forms
 
+from routing.models import Territory
 from sla.models import LadderAction
 
 
@@ -34,8 +35,14 @@ class PolicyForm(forms.Form):
 class PreviewForm(forms.Form):
     """When would a clock started at `start` with `minutes` of business time be due on this calendar?"""
 
+    territory = forms.ModelChoiceField(
+        queryset=Territory.objects.order_by("priority", "name"),
+        required=False,
+        help_text="Its calendar; or write one below.",
+    )
     calendar = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
         help_text='{"time_zone": "Europe/Berlin", "weekly_hours": {"mon": [["09:00", "17:00"]], ...}, '
         '"holidays_country": "DE", "holidays": ["2026-12-24"]}',
     )
@@ -45,8 +52,18 @@ class PreviewForm(forms.Form):
     minutes = forms.IntegerField(min_value=0, max_value=60 * 24 * 365, initial=16 * 60)
 
     def clean_calendar(self):
+        text = self.cleaned_data["calendar"].strip()
+        if not text:
+            return None
         try:
-            spec = json.loads(self.cleaned_data["calendar"])
+            return json.loads(text)
         except ValueError as problem:
             raise forms.ValidationError(f"This is not JSON: {problem}.") from None
-        return spec
+
+    def clean(self):
+        data = super().clean()
+        if data.get("territory") is not None and data.get("calendar") is None:
+            data["calendar"] = data["territory"].calendar or {}
+        elif data.get("calendar") is None and "calendar" not in self.errors:
+            self.add_error("calendar", "Choose a territory or write a calendar.")
+        return data

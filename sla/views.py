@@ -39,7 +39,7 @@ def team_board(request):
 @require_perm(CONFIGURE)
 def policy_list(request):
     preview = None
-    form = PreviewForm(request.GET if "calendar" in request.GET else None)
+    form = PreviewForm(request.GET if "start" in request.GET else None)
     if form.is_bound and form.is_valid():
         try:
             calendar = WorkCalendar.from_spec(form.cleaned_data["calendar"])

@@ -182,3 +182,18 @@ def test_clocks_are_never_listed_to_an_outsider(client, outsider, clocked):
     client.force_login(outsider)
     assert client.get(reverse("api_sla_lead_clocks", args=[clocked.pk])).status_code in (403, 404)
     assert SlaClock.objects.filter(lead=clocked).count() == 2
+
+
+def test_the_preview_uses_a_territorys_calendar(client, admin_user, germany):
+    client.force_login(admin_user)
+    response = client.get(
+        reverse("sla:policy_list"), {"territory": germany.pk, "start": "2026-03-27 13:00", "minutes": 16 * 60}
+    )
+    # 14:00 CET Friday: 3 h, Monday 8 h, Tuesday 5 h -> 14:00 CEST on Tuesday 31 March
+    assert response.context["preview"]["due"].isoformat() == "2026-03-31T14:00:00+02:00"
+
+
+def test_the_preview_needs_a_calendar(client, admin_user, policies):
+    client.force_login(admin_user)
+    response = client.get(reverse("sla:policy_list"), {"start": "2026-03-27 13:00", "minutes": 60})
+    assert response.context["form"].errors["calendar"] == ["Choose a territory or write a calendar."]
