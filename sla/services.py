@@ -171,7 +171,7 @@ def clocks_cancel(
     if keep_stops_on:
         running = running.exclude(policy__stops_on__in=list(keep_stops_on))
     with transaction.atomic():
-        ids = list(running.select_for_update().values_list("pk", flat=True))
+        ids = list(running.select_for_update(of=("self",)).values_list("pk", flat=True))
         if not ids:
             return 0
         SlaClock.objects.filter(pk__in=ids, state=ClockState.OPEN).update(
