@@ -2,9 +2,10 @@ from django.apps import AppConfig
 
 
 def _on_lead_routed(sender, *, lead_id, decision_id, **kwargs):
-    from sla.services import clocks_for_assignment
+    # Handed to a worker: routing decides thousands of leads a second and must not wait for the clocks.
+    from sla.tasks import clocks_for_decisions
 
-    clocks_for_assignment(lead_id=lead_id, decision_id=decision_id)
+    clocks_for_decisions.delay([decision_id])
 
 
 def _on_lead_stage_changed(sender, *, lead_ids, to_stage, at, **kwargs):

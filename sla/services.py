@@ -193,6 +193,14 @@ def clocks_cancel(
     return len(ids)
 
 
+def clocks_for_decisions(*, decision_ids) -> int:
+    """clocks_for_assignment for each routing decision (unknown ids are skipped); returns the clocks started."""
+    from routing.models import RoutingDecision
+
+    decisions = RoutingDecision.objects.filter(pk__in=list(decision_ids)).order_by("pk").values_list("pk", "lead_id")
+    return sum(len(clocks_for_assignment(lead_id=lead_id, decision_id=pk)) for pk, lead_id in decisions)
+
+
 FINISHED_STAGES = (Stage.DISQUALIFIED, Stage.NURTURE, Stage.WON, Stage.LOST)
 
 

@@ -13,3 +13,9 @@ def sla_sweep() -> dict[str, int]:
     """Beat runs this every minute: breach and escalate the clocks that are due (see services.sla_sweep)."""
     result = services.sla_sweep()
     return {"clocks": result.clocks, "steps": result.steps}
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=5)
+def clocks_for_decisions(decision_ids: list[int]) -> dict[str, int]:
+    """Start and close the clocks that routing decisions call for; a rerun starts nothing twice."""
+    return {"clocks": services.clocks_for_decisions(decision_ids=decision_ids)}

@@ -264,3 +264,14 @@ def test_an_ownership_dispute_runs_the_resolution_clock_until_revops_resolves_it
     )
     clock.refresh_from_db()
     assert (clock.state, clock.met_at, clock.outcome) == ("met", later, "dispute resolved: Moved to another rep")
+
+
+def test_the_clocks_task_skips_unknown_decisions_and_starts_nothing_twice(germany, route):
+    from routing.models import RoutingDecision
+    from sla.tasks import clocks_for_decisions
+
+    lead = new_sql(at=MONDAY_10)
+    route(lead, MONDAY_10)
+    decision = RoutingDecision.objects.get(lead=lead)
+    assert clocks_for_decisions([decision.pk, 999_999]) == {"clocks": 2}  # the open ones, not new ones
+    assert SlaClock.objects.filter(lead=lead).count() == 2
