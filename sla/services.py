@@ -95,37 +95,73 @@ def clock_start(
 ) -> SlaClock:
     """Start `policy`'s clock on `lead` for `owner_id` (an open clock of the same policy and owner is returned as it
     is, so a repeated signal starts nothing twice). Business-time policies count on `calendar`."""
-    existing = SlaClock.objects.filter(
-        lead=lead, policy=policy, owner_id=owner_id, state__in=OPEN_STATES, stopped_at__isnull=True
-    ).first()
-    if existing is not None:
-        return existing
-    if policy.business_time:
-        if calendar is None:
-            calendar, calendar_note = calendar_of_lead(lead.pk)
-        add = calendar.add
-    else:
-        add, calendar_note = rules.wall_clock_add, "wall clock"
-    schedule = rules.clock_schedule(started_at=started_at, target=policy.target, ladder=policy.ladder, add=add)
-    clock = SlaClock.objects.create(
+    return _clocks_start(
         lead=lead,
-        policy=policy,
         owner_id=owner_id,
         started_at=started_at,
-        due_at=schedule[0][0],
-        next_step_at=schedule[0][0],
-        schedule=[[at.isoformat(), action] for at, action in schedule],
-        calendar_note=calendar_note[:200],
-    )
-    audit_log(
-        actor=SLA,
-        action="sla.clock_start",
-        obj=lead,
-        reason=reason,
-        at=started_at,
-        changes={"clock": clock.pk, "policy": policy.key, "owner_id": owner_id, "due_at": clock.due_at.isoformat()},
-    )
-    return clock
+        chosen=[(policy, reason)],
+        calendar=calendar,
+        calendar_note=calendar_note,
+    )[0]
+
+
+def _clocks_start(*, lead: Lead, owner_id, started_at, chosen, calendar=None, calendar_note="") -> list[SlaClock]:
+    """Start the clocks of several policies for one lead and owner: one query for those already running, one insert
+    of the new clocks and one of their audit entries."""
+    existing = {
+        clock.policy_id: clock
+        for clock in SlaClock.objects.filter(
+            lead=lead,
+            owner_id=owner_id,
+            policy_id__in=[policy.pk for policy, _ in chosen],
+            state__in=OPEN_STATES,
+            stopped_at__isnull=True,
+        )
+    }
+    if calendar is None and any(policy.business_time for policy, _ in chosen if policy.pk not in existing):
+        calendar, calendar_note = calendar_of_lead(lead.pk)
+    new = []
+    for policy, reason in chosen:
+        if policy.pk in existing:
+            continue
+        add, note = (calendar.add, calendar_note) if policy.business_time else (rules.wall_clock_add, "wall clock")
+        schedule = rules.clock_schedule(started_at=started_at, target=policy.target, ladder=policy.ladder, add=add)
+        clock = SlaClock(
+            lead=lead,
+            policy=policy,
+            owner_id=owner_id,
+            started_at=started_at,
+            due_at=schedule[0][0],
+            next_step_at=schedule[0][0],
+            schedule=[[at.isoformat(), action] for at, action in schedule],
+            calendar_note=note[:200],
+        )
+        clock.start_reason = reason
+        new.append(clock)
+    if new:
+        SlaClock.objects.bulk_create(new)
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    at=started_at,
+                    actor_label=SLA.label,
+                    action="sla.clock_start",
+                    object_type="leadops.lead",
+                    object_id=str(lead.pk),
+                    object_repr=str(lead)[:200],
+                    reason=clock.start_reason,
+                    changes={
+                        "clock": clock.pk,
+                        "policy": clock.policy.key,
+                        "owner_id": owner_id,
+                        "due_at": clock.due_at.isoformat(),
+                    },
+                )
+                for clock in new
+            ]
+        )
+    started = {clock.policy_id: clock for clock in new}
+    return [existing.get(policy.pk) or started[policy.pk] for policy, _ in chosen]
 
 
 def clocks_stop(*, lead_id: int, stops_on, at: datetime, outcome: str, owner_id: int | None = None) -> int:
@@ -214,20 +250,16 @@ def _start_for_event(*, lead: Lead, event: str, owner_id, at, calendar=None, not
     chosen = rules.policies_starting(
         event=event, policies=[_policy_facts(p) for p in policies.values()], lead=_facts(lead)
     )
-    if chosen and calendar is None and any(policies[facts.key].business_time for facts, _ in chosen):
-        calendar, note = calendar_of_lead(lead.pk)
-    return [
-        clock_start(
-            lead=lead,
-            policy=policies[facts.key],
-            owner_id=owner_id,
-            started_at=at,
-            calendar=calendar,
-            calendar_note=note,
-            reason=reason,
-        )
-        for facts, reason in chosen
-    ]
+    if not chosen:
+        return []
+    return _clocks_start(
+        lead=lead,
+        owner_id=owner_id,
+        started_at=at,
+        chosen=[(policies[facts.key], reason) for facts, reason in chosen],
+        calendar=calendar,
+        calendar_note=note,
+    )
 
 
 def clocks_for_assignment(*, lead_id: int, decision_id: int) -> list[SlaClock]:
