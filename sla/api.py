@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -62,6 +63,19 @@ class CanSeeCompliance(BasePermission):
         return has_any_role_perm(request.user, COMPLIANCE_PERMS)
 
 
+class PolicyComplianceSerializer(serializers.Serializer):
+    policy = serializers.CharField()
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    compliance_pct = serializers.FloatField(allow_null=True)
+
+
+class ComplianceOutputSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    policies = PolicyComplianceSerializer(many=True)
+
+
 class ComplianceApi(APIView):
     """Clocks met and breached per policy in a period (default: the last 7 days) on the leads the caller sees."""
 
@@ -71,6 +85,7 @@ class ComplianceApi(APIView):
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
 
+    @extend_schema(parameters=[InputSerializer], responses=ComplianceOutputSerializer)
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
