@@ -15,13 +15,18 @@ from leadops.models import Activity, AuditEntry, Lead, StageTransition
 from leadops.rules import IllegalTransition
 
 # Sent after the transaction that moved leads commits, with lead_ids, to_stage and at (the SLA clocks stop and
-# start here). One send per lead_transition, one per chunk of lead_transition_bulk.
+# start here). One send per lead_transition, one per chunk of lead_transition_bulk. Only for moves sales makes
+# (accepted, opportunity, won, lost, rejected, nurture, disqualified): the moves up the funnel (lead, MQL, SQL) come
+# by the thousand from scoring, which announces new SQLs itself (leads_became_sql).
 lead_stage_changed = Signal()
+FUNNEL_STAGES = frozenset({rules.Stage.NEW, rules.Stage.LEAD, rules.Stage.MQL, rules.Stage.SQL})
 # Sent after the transaction that logged an activity commits, with lead_id, rep_id, activity_id and occurred_at.
 activity_logged = Signal()
 
 
 def _stage_changed_on_commit(*, lead_ids: list[int], to_stage: str, at: datetime) -> None:
+    if to_stage in FUNNEL_STAGES:
+        return
     transaction.on_commit(
         lambda: lead_stage_changed.send(sender=Lead, lead_ids=lead_ids, to_stage=to_stage, at=at), robust=True
     )

@@ -275,3 +275,20 @@ def test_the_clocks_task_skips_unknown_decisions_and_starts_nothing_twice(german
     decision = RoutingDecision.objects.get(lead=lead)
     assert clocks_for_decisions([decision.pk, 999_999]) == {"clocks": 2}  # the open ones, not new ones
     assert SlaClock.objects.filter(lead=lead).count() == 2
+
+
+def test_moves_up_the_funnel_are_not_announced_to_the_clocks(db, django_capture_on_commit_callbacks):
+    from leadops.services import lead_stage_changed
+
+    heard = []
+    lead_stage_changed.connect(lambda sender, **kw: heard.append(kw["to_stage"]), weak=False, dispatch_uid="heard")
+    try:
+        lead = new_sql(at=MONDAY_10)
+        lead.stage = Stage.MQL
+        lead.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            lead_transition(lead=lead, to=Stage.SQL, by="scoring")
+            lead_transition(lead=lead, to=Stage.REJECTED, by="sdr", reason="no budget")
+    finally:
+        lead_stage_changed.disconnect(dispatch_uid="heard")
+    assert heard == [Stage.REJECTED]
