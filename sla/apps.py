@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 
 
-def _on_lead_routed(sender, *, lead_id, decision_id, **kwargs):
-    # Handed to a worker: routing decides thousands of leads a second and must not wait for the clocks.
+def _on_leads_routed(sender, *, decision_ids, **kwargs):
+    # Handed to a worker, one task per routing batch: routing decides thousands of leads a second and must not wait
+    # for the clocks.
     from sla.tasks import clocks_for_decisions
 
-    clocks_for_decisions.delay([decision_id])
+    clocks_for_decisions.delay(list(decision_ids))
 
 
 def _on_lead_stage_changed(sender, *, lead_ids, to_stage, at, **kwargs):
@@ -34,7 +35,7 @@ class SlaConfig(AppConfig):
         from leadops.notifications import notification_kind_register
         from leadops.panels import lead_panels
         from leadops.services import activity_logged, lead_stage_changed
-        from routing.services import lead_routed
+        from routing.services import leads_routed
         from routing.services_disputes import dispute_changed
         from sla.panels import lead_sla_panel
 
@@ -42,7 +43,7 @@ class SlaConfig(AppConfig):
 
         notification_kind_register("sla_escalation", "A service level of your team was breached or escalated", True)
         # Each is sent after its transaction commits; the clocks start and stop in their own transaction.
-        lead_routed.connect(_on_lead_routed, dispatch_uid="sla.lead_routed")
+        leads_routed.connect(_on_leads_routed, dispatch_uid="sla.leads_routed")
         lead_stage_changed.connect(_on_lead_stage_changed, dispatch_uid="sla.lead_stage_changed")
         activity_logged.connect(_on_activity_logged, dispatch_uid="sla.activity_logged")
         dispute_changed.connect(_on_dispute_changed, dispatch_uid="sla.dispute_changed")

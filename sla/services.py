@@ -1,6 +1,6 @@
 """Writes of the SLA: start, stop and cancel clocks; the sweep that breaches and escalates them; policy changes.
 
-Clocks are started and stopped by what happens to a lead, never by a page: routing's `lead_routed` (assignment:
+Clocks are started and stopped by what happens to a lead, never by a page: routing's `leads_routed` (assignment:
 contact, hand-raiser and accept / reject clocks, and a reassignment closes the previous owner's clocks), the core's
 `lead_stage_changed` (accepted / rejected stop the accept / reject clock; accepted starts the AE review, rejected
 the rationale clock) and `activity_logged` (the owner's first activity stops the contact clocks). The receivers are
