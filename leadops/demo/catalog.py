@@ -262,6 +262,29 @@ WEB_PATHS = (
     "/about",
     "/careers",
 )
+# The product pages a researching buyer reads (the default model's "Product page views" rule matches /product*).
+PRODUCT_PATHS = ("/product", "/product/scoring", "/product/routing", "/product/sla", "/product/integrations")
+# What a buying committee reads during an opportunity.
+EVALUATION_PATHS = (
+    "/security",
+    "/security/compliance",
+    "/integrations/salesforce",
+    "/integrations/hubspot",
+    "/customers",
+    "/product/scoring",
+    "/docs/api",
+)
+# What a new customer's champion reads while the team is onboarded.
+ONBOARDING_PATHS = (
+    "/docs/getting-started",
+    "/docs/api",
+    "/product/scoring",
+    "/product/routing",
+    "/integrations/salesforce",
+)
+ONBOARDING_WEBINAR = "Onboarding: your first scoring model"
+# Forms that create a lead without asking for sales (a contact-sales form is a hand-raiser, see journey.py).
+SIGN_UP_FORMS = ("Newsletter sign-up", "Guide download", "Webinar registration", "ROI calculator")
 EMAIL_CAMPAIGNS = (
     "Monthly newsletter",
     "Nurture: lead scoring basics",

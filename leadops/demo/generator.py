@@ -39,8 +39,9 @@ HISTORY_DAYS = 548  # 18 months before the anchor
 SEED_DEMO_ACTOR = "seed_demo"
 # Share of leads the negative rules catch; the rest are ordinary business contacts.
 PERSON_KINDS = (("regular", 94.2), ("personal", 3.5), ("student", 1.5), ("competitor", 0.8))
-# More leads per month towards the anchor: marketing grew (density rises linearly by this factor over the window).
-LEAD_GROWTH = 1.2
+# More leads per month towards the anchor: marketing grew. The monthly volume rises linearly to 1 + LEAD_GROWTH times
+# its start (four times), so the last weeks hold enough active buyers for the queues, the SQLs and the recent deals.
+LEAD_GROWTH = 3.0
 NAME_POOL_SIZE = 200
 
 
@@ -58,6 +59,7 @@ class AccountDraft:
     named_owner: StaffMember | None
     created_ts: int
     fit_points: float
+    fit_criteria: int  # how many of the research's account criteria it meets (industry, revenue, head count)
 
 
 _MEETING_NOTES = (
@@ -165,10 +167,13 @@ class WorldGenerator:
         if segment == rules.Segment.ENTERPRISE and segment_name and rng.random() < 0.3:
             named_owner = rng.choice(team.aes)
         fit = 1.0 if industry.is_target else -0.6
+        criteria = int(industry.is_target)
         if revenue is not None and catalog.FIT_REVENUE_MIN <= revenue <= catalog.FIT_REVENUE_MAX:
             fit += 0.6
+            criteria += 1
         if employees is not None and catalog.FIT_EMPLOYEES_MIN <= employees <= catalog.FIT_EMPLOYEES_MAX:
             fit += 0.6
+            criteria += 1
         account = AccountDraft(
             id=self.next_account_id,
             name=name,
@@ -183,6 +188,7 @@ class WorldGenerator:
             # In the CRM before the window opens, so no lead predates its account.
             created_ts=self.history_start_ts - int(rng.random() * 365) * DAY,
             fit_points=fit,
+            fit_criteria=criteria,
         )
         self.next_account_id += 1
         return account
@@ -306,17 +312,21 @@ class WorldGenerator:
         consent = rng.random() < (0.85 if source in catalog.INBOUND_SOURCES else 0.2)
 
         fit_points = account.fit_points if kind == "regular" else 0.0
+        fit_criteria = account.fit_criteria if kind == "regular" else 0
         if seniority in (rules.Seniority.C_LEVEL, rules.Seniority.VP):
             fit_points += 1.0
+            fit_criteria += 1
         elif seniority == rules.Seniority.DIRECTOR:
             fit_points += 0.4
+            fit_criteria += 1
         facts = LeadFacts(
             created_ts=created_ts,
             team=team,
             segment=account.segment if account else rules.Segment.SMB,
             fit_points=fit_points,
+            fit_criteria=fit_criteria,
             # People at well-fitting companies are somewhat more interested in the first place.
-            interest=rng.gauss(0.0, 1.0) + 0.25 * (fit_points - 1.2),
+            interest=rng.gauss(0.0, 1.0) + 0.35 * (fit_points - 1.2),
             noise=rng.gauss(0.0, 0.5),
             seniority=seniority,
             employees=account.employees if account else None,
@@ -456,7 +466,7 @@ class WorldGenerator:
         quarter = f"{created.year} Q{(created.month - 1) // 3 + 1}"
         rng = self.rng
         details = {
-            "web": "Website contact form",
+            "web": "Website form",
             "organic_search": "Google organic",
             "paid_search": f"Google Ads: lead scoring {quarter}",
             "social": rng.choice(("LinkedIn", "LinkedIn Ads", "X")),

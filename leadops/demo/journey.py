@@ -3,10 +3,18 @@
 The causal chain the later scoring work has to find in the data (DESIGN.md section 2):
 
 1. Fit (target industry, revenue $10M-$1B, 50-10,000 employees, VP+ or C-level) and a hidden interest level.
-2. Interest drives behaviour in a research phase: page views, pricing sessions, demo requests, competitor
-   comparisons, webinars, trials, RFPs, and third-party intent surges on the account.
+2. Interest drives behaviour in a research phase: page views, content, e-mails, pricing sessions, competitor
+   comparisons, webinars, trials, hand-raisers (demo requests, contact-sales forms, RFPs), and third-party intent
+   surges on the account. Buying signals and intent gather towards the end of the phase, when the buyer is close to
+   a decision, and a hand-raiser keeps researching while sales gets in touch.
 3. A propensity computed from fit and the behaviour that actually happened before each decision (plus noise)
-   decides every step: MQL, SQL, acceptance, opportunity and the win.
+   decides every step: MQL, SQL, acceptance, opportunity and the win. A hand-raiser whose profile fits becomes an
+   SQL at once (the playbook's fast-track); other MQLs need a strong profile and strong behaviour. In an
+   opportunity, the buying committee's late-stage activity (procurement, pricing, intent) makes the win likelier,
+   and a new customer's champion comes back for onboarding and, often, more seats.
+
+So the demo world looks the way the default scoring model expects when LeadOps scores it: leads that qualified in
+the last weeks show fresh behaviour, and deals closed in the last weeks show their buying activity.
 
 Every step only happens if its time is before the anchor, so recent leads are still early in the funnel and old ones
 are resolved. Moves follow leadops.rules.TRANSITIONS; the tests check every chain.
@@ -36,7 +44,42 @@ BEHAVIOUR_WEIGHTS = {
     "trial": 0.6,
     "webinar_30_min": 0.5,
     "recent": 0.5,
+    "contact_sales": 1.1,
 }
+
+# Hand-raisers (DESIGN.md section 2, "Demo Request: MQL none, SQL yes"): the event each one leaves, and its name in
+# the lifecycle's reasons. A contact-sales form is named "Contact ..."; sign-up forms are not (catalog.SIGN_UP_FORMS).
+HAND_RAISERS = {
+    "demo_request": ("demo_request", {"path": "/demo", "form": "Book a demo"}, "Demo request"),
+    "contact_sales": ("form_submitted", {"path": "/contact-sales", "form": "Contact sales"}, "Contact-sales form"),
+    "rfp": ("rfp_submitted", {"document": "RFP: lead management platform"}, "RFP submitted"),
+}
+
+# Offsets (logit units) of each step's propensity, tuned so that, once LeadOps has scored the demo world, the funnel
+# converts like B2B benchmarks: about a third of leads become MQLs, 13-25% of MQLs SQLs, 20-50% of SQLs
+# opportunities, and 15-30% of closed opportunities are won.
+MQL_BIAS = -2.3
+# A hand-raiser becomes an SQL when its profile fits (as the model's fast-track asks for a fit of 40 or more).
+HAND_RAISER_SQL_BIAS = 1.0
+HAND_RAISER_FIT_CRITERIA = 2  # of: target industry, revenue band, head-count band, director or above
+# Any other MQL needs the score to cross its segment's cut-off, which is higher for larger companies and takes a
+# strong profile as well as strong behaviour.
+SCORE_SQL_BIAS = {"smb": -0.5, "mid_market": -2.5, "enterprise": -4.0}
+SCORE_SQL_FIT_CRITERIA = 3
+ACCEPT_BIAS = 0.8
+OPPORTUNITY_BIAS = 0.6
+WIN_BIAS = -3.6
+# Late-stage activity in an opportunity (procurement, pricing, intent): how likely, and what it adds to the win.
+LATE_STAGE_BIAS = -0.3
+LATE_STAGE_WEIGHT = 1.5
+# How likely a new customer's champion asks for more seats within four months of the win (land and expand).
+EXPANSION_BIAS = 0.5
+# Mean page views, content downloads and e-mail opens of a research phase at average interest.
+RESEARCH_PAGE_VIEWS = 3.5
+RESEARCH_DOWNLOADS = 0.5
+RESEARCH_EMAIL_OPENS = 1.2
+# How long a hand-raiser keeps researching after raising their hand.
+FOLLOW_UP_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -70,6 +113,8 @@ class LeadFacts:
     team: TeamStaff
     segment: str
     fit_points: float
+    # How many fit criteria it meets: target industry, revenue band, head-count band, director or above.
+    fit_criteria: int
     interest: float
     noise: float
     seniority: str
@@ -85,8 +130,10 @@ class LeadFacts:
 @dataclass
 class Research:
     end_ts: int
-    demo_ts: int | None
     behaviour_points: float
+    # The first hand-raiser signal of the phase (a demo request, a contact-sales form or an RFP), if there was one.
+    hand_raise_ts: int | None = None
+    hand_raise: str = ""
 
 
 @dataclass
@@ -113,11 +160,11 @@ class Journey:
     def run(self) -> Journey:
         facts = self.facts
         self.last_move_ts = facts.created_ts
-        demo_first = self._first_touch()
+        hand_raise_first = self._first_touch()
         if facts.kind != "regular":
             self._negative_rule_path()
         else:
-            self._regular_path(demo_first)
+            self._regular_path(hand_raise_first)
         self._background_engagement()
         return self
 
@@ -137,19 +184,19 @@ class Journey:
             when = working_time(created + self._between(DAY, 12 * DAY), rep.utc_offset_hours)
             self._move(Stage.DISQUALIFIED, when, by=rep, reason=reason)
 
-    def _regular_path(self, demo_first: bool) -> None:
+    def _regular_path(self, hand_raise_first: str) -> None:
         rng, facts = self.rng, self.facts
         created = facts.created_ts
         if self.anchor_ts - created < 3 * HOUR and rng.random() < 0.6:
             return  # arrived in the last hours: still new, not yet processed
-        if not demo_first and not self._move(Stage.LEAD, created + self._between(30, 10 * MINUTE)):
+        if not hand_raise_first and not self._move(Stage.LEAD, created + self._between(30, 10 * MINUTE)):
             return
-        if not demo_first and rng.random() < 0.015:
+        if not hand_raise_first and rng.random() < 0.015:
             self._bad_data()
             return
         pass_start = created
         for pass_number in range(3):
-            research = self._research(pass_start, demo_first and pass_number == 0)
+            research = self._research(pass_start, hand_raise_first if pass_number == 0 else "")
             outcome_ts = self._work_the_pass(research, pass_number)
             if outcome_ts is None or self.stage != Stage.NURTURE:
                 return
@@ -166,12 +213,13 @@ class Journey:
         fit = facts.fit_points
         behaviour = research.behaviour_points
         propensity = -3.4 + 0.75 * fit + 0.75 * behaviour + facts.noise
+        hand_raised = research.hand_raise_ts is not None
 
-        # MQL is marketing's call and mostly about behaviour; an inbound demo request always qualifies.
-        p_mql = 1.0 if research.demo_ts is not None else sigmoid(-2.4 + 1.5 * behaviour + 0.35 * fit + facts.noise)
+        # MQL is marketing's call and mostly about behaviour; a hand-raiser always qualifies.
+        p_mql = 1.0 if hand_raised else sigmoid(MQL_BIAS + 1.5 * behaviour + 0.35 * fit + facts.noise)
         mql_ts = research.end_ts + self._between(0, 2 * HOUR)
-        if research.demo_ts is not None:
-            mql_ts = min(mql_ts, research.demo_ts + self._between(2 * MINUTE, 20 * MINUTE))
+        if hand_raised:
+            mql_ts = min(mql_ts, research.hand_raise_ts + self._between(2 * MINUTE, 20 * MINUTE))
         if rng.random() >= p_mql:
             if pass_number > 0:
                 return None  # stays in nurture
@@ -183,44 +231,57 @@ class Journey:
                 nurture_ts = research.end_ts + self._between(30 * DAY, 120 * DAY)
                 return self._move(Stage.NURTURE, nurture_ts, reason="No engagement")
             return None
-        mql_reason = "Demo request" if research.demo_ts is not None else "Engagement crossed the MQL threshold"
-        if not self._move(Stage.MQL, mql_ts, reason=mql_reason):
+        hand_raiser_words = HAND_RAISERS[research.hand_raise][2] if hand_raised else ""
+        if not self._move(Stage.MQL, mql_ts, reason=hand_raiser_words or "Engagement crossed the MQL threshold"):
             return None
         # Marketing hands every MQL to an SDR of the territory; it is in their queue from here on.
         sdr = self._pick(facts.team.sdrs, mql_ts)
         self.owner = sdr
         self.assigned_ts = mql_ts + self._between(MINUTE, 30 * MINUTE)
 
-        if rng.random() >= sigmoid(propensity + 0.9):
+        if hand_raised:
+            # The playbook fast-tracks a hand-raiser whose profile fits; a poor fit stays with marketing.
+            fits = facts.fit_criteria >= HAND_RAISER_FIT_CRITERIA
+            p_sql = sigmoid(HAND_RAISER_SQL_BIAS + fit + facts.noise) if fits else 0.0
+            sql_ts = mql_ts + self._between(MINUTE, 10 * MINUTE)
+            sql_reason = f"Fast-tracked: {hand_raiser_words}"
+        else:
+            # Without a raised hand the score has to cross the segment's cut-off, which is higher for larger
+            # companies and takes a strong profile as well as strong behaviour; most MQLs never get there.
+            segment_bias = SCORE_SQL_BIAS.get(facts.segment, SCORE_SQL_BIAS["smb"])
+            strong_fit = facts.fit_criteria >= SCORE_SQL_FIT_CRITERIA
+            p_sql = sigmoid(propensity + segment_bias) if strong_fit else 0.0
+            sql_ts = max(mql_ts, research.end_ts) + lognormal_seconds(rng, DAY, 0.8)
+            sql_reason = "Score crossed the SQL cut-off"
+        if rng.random() >= p_sql:
             # Never qualified further: the score decays and marketing takes it back.
-            nurture_ts = mql_ts + self._between(20 * DAY, 75 * DAY)
+            nurture_ts = max(mql_ts, research.end_ts) + self._between(14 * DAY, 60 * DAY)
             self._rep_touches(sdr, self.assigned_ts, nurture_ts, count=poisson(rng, 0.8), first_median=8 * HOUR)
             return self._to_nurture(nurture_ts, "Score decayed below the MQL threshold")
-        sql_ts = max(mql_ts, research.end_ts) + lognormal_seconds(rng, 1.5 * DAY, 0.8)
-        if rng.random() < 0.2:
+        if not hand_raised and rng.random() < 0.2:
             # Some SDRs reach out while the lead is still an MQL.
             self._rep_touches(sdr, self.assigned_ts, sql_ts, count=1 + poisson(rng, 0.5), first_median=4 * HOUR)
-        if not self._move(Stage.SQL, sql_ts, reason="Score crossed the SQL cut-off"):
+        if not self._move(Stage.SQL, sql_ts, reason=sql_reason):
             return None
 
-        # The SDR works the SQL and accepts it (hands it to an AE) or rejects it. About half decide within the
-        # two-day SLA; the rest run a contact cadence of up to three weeks, and some sit on it for months, which is
+        # The SDR works the SQL and accepts it (hands it to an AE) or rejects it. Many decide within the two-day
+        # SLA; most others run a contact cadence of up to three weeks, and some sit on it for weeks more, which is
         # what the stale-SQL view and the SLA clocks are for.
-        hot = research.demo_ts is not None or behaviour > 2.5
+        hot = hand_raised or behaviour > 2.5
         draw = rng.random()
-        if draw < 0.45:
+        if draw < 0.4:
             decision_delay = lognormal_seconds(rng, DAY, 0.6)
         elif draw < 0.9:
-            decision_delay = self._between(3 * DAY, 21 * DAY)
+            decision_delay = self._between(2 * DAY, 21 * DAY)
         else:
-            decision_delay = self._between(21 * DAY, 90 * DAY)
+            decision_delay = self._between(21 * DAY, 45 * DAY)
         decision_ts = working_time(sql_ts + decision_delay, sdr.utc_offset_hours)
         touches = 2 + poisson(rng, 1.5)
         self._rep_touches(sdr, sql_ts, decision_ts, count=touches, first_median=(20 * MINUTE if hot else 3 * HOUR))
         if decision_ts >= self.anchor_ts:
             return None
         draw = rng.random()
-        p_accept = sigmoid(propensity + 2.6)
+        p_accept = sigmoid(propensity + ACCEPT_BIAS)
         if draw < p_accept:
             return self._handover_to_ae(decision_ts, sdr, propensity)
         if draw < p_accept + 0.04:
@@ -236,14 +297,14 @@ class Journey:
             return None
         ae = facts.named_owner or self._pick(facts.team.aes, accepted_ts)
         self.owner = ae
-        # Booking the discovery call takes about a week; some buyers make the AE wait a month or more.
-        opportunity_ts = working_time(accepted_ts + lognormal_seconds(rng, 6 * DAY, 0.7), ae.utc_offset_hours)
+        # Booking the discovery call takes one to two weeks; some buyers make the AE wait a month or more.
+        opportunity_ts = working_time(accepted_ts + lognormal_seconds(rng, 10 * DAY, 0.6), ae.utc_offset_hours)
         if rng.random() < 0.15:
             opportunity_ts = working_time(opportunity_ts + self._between(10 * DAY, 40 * DAY), ae.utc_offset_hours)
         self._rep_touches(ae, accepted_ts, opportunity_ts - HOUR, count=poisson(rng, 1.2), first_median=5 * HOUR)
         if opportunity_ts >= self.anchor_ts:
             return None
-        if rng.random() >= sigmoid(propensity + 1.6):
+        if rng.random() >= sigmoid(propensity + OPPORTUNITY_BIAS):
             self._move(Stage.REJECTED, opportunity_ts, by=ae, reason=rng.choice(catalog.AE_RETURN_REASONS))
             self.owner = sdr  # sent back to the SDR, in front of their manager
             return self._after_rejection(opportunity_ts, sdr)
@@ -255,11 +316,16 @@ class Journey:
             return None
         amount = self._deal_amount()
         cycle_days = catalog.SALES_CYCLE_DAYS[facts.segment]
-        close_ts = working_time(opportunity_ts + lognormal_seconds(rng, cycle_days * DAY, 0.5), ae.utc_offset_hours)
+        decision_ts = working_time(opportunity_ts + lognormal_seconds(rng, cycle_days * DAY, 0.5), ae.utc_offset_hours)
+        momentum = self._evaluation(opportunity_ts, decision_ts)
+        won = rng.random() < sigmoid(propensity + momentum + WIN_BIAS)
+        close_ts = decision_ts
+        if not won:
+            # A deal that is lost has usually gone quiet first: the AE chases it for weeks before closing it.
+            close_ts = working_time(decision_ts + self._between(21 * DAY, 75 * DAY), ae.utc_offset_hours)
         self._rep_touches(
             ae, opportunity_ts + HOUR, close_ts, count=2 + poisson(rng, cycle_days / 12), first_median=DAY
         )
-        won = rng.random() < sigmoid(propensity - 1.0)
         loss_reason = "" if won else rng.choice(catalog.LOSS_REASONS)
         closed_ts = self._move(Stage.WON if won else Stage.LOST, close_ts, by=ae, reason=loss_reason)
         if closed_ts is None:
@@ -270,6 +336,7 @@ class Journey:
             return None
         self.opportunities.append((opportunity_ts, ae, amount, "won" if won else "lost", closed_ts, loss_reason))
         if won:
+            self._customer(closed_ts)
             return None
         if rng.random() < 0.5:
             return self._to_nurture(closed_ts + self._between(14 * DAY, 60 * DAY), "Recycled after a lost deal")
@@ -313,13 +380,17 @@ class Journey:
 
     # --- behaviour --------------------------------------------------------------------------------------------
 
-    def _first_touch(self) -> bool:
-        """The event that created the lead; True when it was a demo request (inbound demo requests skip `lead`)."""
+    def _first_touch(self) -> str:
+        """The event that created the lead; the hand-raiser kind when it was one (hand-raisers skip `lead`)."""
         rng, facts = self.rng, self.facts
         created, source = facts.created_ts, facts.source
-        if facts.kind == "regular" and source in ("web", "paid_search", "organic_search") and rng.random() < 0.05:
-            self._emit(created, "demo_request", {"path": "/demo", "form": "Book a demo"})
-            return True
+        if facts.kind == "regular" and source in ("web", "paid_search", "organic_search"):
+            draw = rng.random()
+            for kind, share in (("demo_request", 0.03), ("contact_sales", 0.015)):
+                if draw < share:
+                    self._hand_raise(created, kind)
+                    return kind
+                draw -= share
         if source == "webinar":
             minutes = self._between(5, 61)
             self._emit(created, "webinar_attended", {"webinar": rng.choice(catalog.WEBINARS), "minutes": minutes})
@@ -329,26 +400,45 @@ class Journey:
         elif source == "event":
             self._emit(created, "form_submitted", {"form": "Badge scan", "event": rng.choice(catalog.TRADE_SHOWS)})
         elif source in ("web", "organic_search", "paid_search", "social", "email", "referral", "partner"):
-            form = "Newsletter sign-up" if rng.random() < 0.3 else "Contact us"
-            self._emit(created, "form_submitted", {"form": form, "path": rng.choice(catalog.WEB_PATHS)})
-        return False
+            self._emit(created, "form_submitted", {"form": rng.choice(catalog.SIGN_UP_FORMS), "path": "/resources"})
+        return ""
 
-    def _research(self, start_ts: int, demo_first: bool) -> Research:
-        """A burst of buying behaviour; returns when it ends and how much it says about the propensity."""
+    def _research(self, start_ts: int, hand_raise_first: str) -> Research:
+        """A burst of buying behaviour; returns when it ends and how much it says about the propensity.
+
+        Buying signals gather towards the end of the phase, when the buyer is close to a decision, and so does the
+        third-party intent on the account: a lead that has just qualified shows fresh behaviour.
+        """
         rng, facts = self.rng, self.facts
         interest = facts.interest + rng.gauss(0.0, 0.4)
         research_days = min(120.0, max(2.0, rng.lognormvariate(math.log(18), 0.7)))
         end_ts = start_ts + int(research_days * DAY)
         span = end_ts - start_ts
         seen = set()
+        hand_raises: list[tuple[int, str]] = []
 
         def moment() -> int:
             return start_ts + int(rng.random() * span)
 
-        for _ in range(poisson(rng, 2.5 * math.exp(0.4 * interest))):
-            self._emit(moment(), "page_view", {"path": rng.choice(catalog.WEB_PATHS), "seconds": self._between(5, 400)})
+        def late() -> int:
+            return start_ts + int(span * rng.random() ** 0.5)
+
+        for _ in range(poisson(rng, RESEARCH_PAGE_VIEWS * math.exp(0.6 * interest))):
+            path = rng.choice(catalog.PRODUCT_PATHS if rng.random() < 0.4 else catalog.WEB_PATHS)
+            self._emit(moment(), "page_view", {"path": path, "seconds": self._between(5, 400)})
+        for _ in range(poisson(rng, RESEARCH_DOWNLOADS * math.exp(0.6 * interest))):
+            self._emit(moment(), "content_download", {"asset": rng.choice(catalog.CONTENT_ASSETS)})
+        if facts.consent:
+            # A buyer in research reads the nurture e-mails too, and follows their links.
+            for _ in range(poisson(rng, RESEARCH_EMAIL_OPENS * math.exp(0.5 * interest))):
+                opened = moment()
+                campaign = rng.choice(catalog.EMAIL_CAMPAIGNS)
+                self._emit(opened, "email_open", {"campaign": campaign})
+                if rng.random() < 0.4:
+                    click = {"campaign": campaign, "url": rng.choice(catalog.PRODUCT_PATHS)}
+                    self._emit(opened + self._between(10, 30 * MINUTE), "email_click", click)
         pricing_sessions = sum(
-            self._emit(moment(), "pricing_page_visit", {"path": "/pricing"})
+            self._emit(late(), "pricing_page_visit", {"path": "/pricing"})
             for _ in range(min(8, poisson(rng, math.exp(-0.7 + 0.9 * interest))))
         )
         if pricing_sessions >= 3:
@@ -356,46 +446,110 @@ class Journey:
         if rng.random() < sigmoid(-3.4 + 1.0 * interest):
             competitor = rng.choice(catalog.COMPARED_COMPETITORS)
             asset = {"asset": f"LeadOps vs {competitor}", "competitor": competitor}
-            if self._emit(moment(), "competitor_comparison_download", asset):
+            if self._emit(late(), "competitor_comparison_download", asset):
                 seen.add("competitor_comparison")
         if start_ts == facts.created_ts and self.first_touch_webinar_minutes >= 30:
             seen.add("webinar_30_min")
-        if rng.random() < sigmoid(-1.8 + 0.6 * interest):
+        if rng.random() < sigmoid(-1.5 + 0.7 * interest):
             minutes = self._between(5, 61)
             if self._emit(moment(), "webinar_attended", {"webinar": rng.choice(catalog.WEBINARS), "minutes": minutes}):
                 if minutes >= 30:
                     seen.add("webinar_30_min")
         if facts.segment != "enterprise" and rng.random() < sigmoid(-3.0 + 1.0 * interest):
-            if self._emit(moment(), "trial_started", {"plan": "Team trial", "seats": self._between(3, 40)}):
+            if self._emit(late(), "trial_started", {"plan": "Team trial", "seats": self._between(3, 40)}):
                 seen.add("trial")
-        if facts.segment != "smb" and rng.random() < sigmoid(-4.0 + 1.0 * interest):
-            if self._emit(moment(), "rfp_submitted", {"document": "RFP: lead management platform"}):
-                seen.add("rfp")
-        demo_ts = None
-        if demo_first:
-            demo_ts = start_ts
-            seen.add("demo_request")
-        elif rng.random() < sigmoid(-3.8 + 1.2 * interest + 0.3 * facts.fit_points):
-            demo_ts = moment()
-            if self._emit(demo_ts, "demo_request", {"path": "/demo", "form": "Book a demo"}):
-                seen.add("demo_request")
-            else:
-                demo_ts = None
-        # Third-party intent on the account tends to start before the person shows up on our site.
+        if facts.segment != "smb" and rng.random() < sigmoid(-4.7 + 1.0 * interest):
+            hand_raises.append((late(), "rfp"))
+        if rng.random() < sigmoid(-5.3 + 1.0 * interest + 0.3 * facts.fit_points):
+            hand_raises.append((late(), "contact_sales"))
+        if not hand_raise_first and rng.random() < sigmoid(-4.4 + 1.2 * interest + 0.3 * facts.fit_points):
+            hand_raises.append((late(), "demo_request"))
+        # The first touch that raised a hand is stored already (_first_touch); the others happen if they are past.
+        raised = [(start_ts, hand_raise_first)] if hand_raise_first else []
+        raised += [(ts, kind) for ts, kind in sorted(hand_raises) if self._hand_raise(ts, kind)]
+        seen.update(kind for _, kind in raised)
+        hand_raise_ts, hand_raise = min(raised) if raised else (None, "")
+        if hand_raise_ts is not None:
+            self._follow_up(hand_raise_ts, interest)
+        # Third-party intent on the account builds up with the research and peaks around the decision.
         surging = rng.random() < sigmoid(-1.5 + 1.1 * interest)
         for _ in range(1 + int(rng.random() * 3) if surging else poisson(rng, 0.5)):
-            observed = max(self.history_start_ts, start_ts - 14 * DAY + int(rng.random() * (span + 14 * DAY)))
+            observed = max(self.history_start_ts, start_ts - 14 * DAY, end_ts - 28 * DAY + int(rng.random() * 35 * DAY))
             surge = self._between(70, 100) if surging else self._between(15, 70)
-            if observed < self.anchor_ts:
-                topic = rng.choice(catalog.INTENT_TOPICS)
-                self.intents.append((observed, topic, surge, rng.choice(catalog.INTENT_PROVIDERS), rng.random() < 0.35))
-                if surge >= 70:
-                    seen.add("surge_70_plus")
+            if self._intent(observed, surge, with_lead=rng.random() < 0.35) and surge >= 70:
+                seen.add("surge_70_plus")
         if research_days <= 21 and seen:
             seen.add("recent")
         # Summed in a fixed order: float addition over a set would depend on string hashing, i.e. on the process.
         points = sum(weight for name, weight in BEHAVIOUR_WEIGHTS.items() if name in seen)
-        return Research(end_ts=end_ts, demo_ts=demo_ts, behaviour_points=points)
+        return Research(end_ts=end_ts, behaviour_points=points, hand_raise_ts=hand_raise_ts, hand_raise=hand_raise)
+
+    def _follow_up(self, hand_raise_ts: int, interest: float) -> None:
+        """A hand-raiser keeps researching while sales gets in touch: product pages, pricing, the odd download."""
+        rng = self.rng
+
+        def soon() -> int:
+            return hand_raise_ts + int(FOLLOW_UP_DAYS * DAY * rng.random())
+
+        for _ in range(poisson(rng, 6.0 * math.exp(0.9 * interest))):
+            path = rng.choice(catalog.PRODUCT_PATHS)
+            self._emit(soon(), "page_view", {"path": path, "seconds": self._between(20, 600)})
+        for _ in range(poisson(rng, math.exp(0.5 * interest))):
+            self._emit(soon(), "pricing_page_visit", {"path": "/pricing"})
+        for _ in range(poisson(rng, math.exp(0.9 * interest))):
+            self._emit(soon(), "content_download", {"asset": rng.choice(catalog.CONTENT_ASSETS)})
+        if rng.random() < sigmoid(-0.5 + 1.2 * interest):
+            minutes = self._between(20, 61)
+            self._emit(soon(), "webinar_attended", {"webinar": rng.choice(catalog.WEBINARS), "minutes": minutes})
+        if self.facts.consent:
+            for _ in range(poisson(rng, 1.5 * math.exp(0.8 * interest))):
+                click = {"campaign": rng.choice(catalog.EMAIL_CAMPAIGNS), "url": rng.choice(catalog.PRODUCT_PATHS)}
+                self._emit(soon(), "email_click", click)
+
+    def _evaluation(self, start_ts: int, close_ts: int) -> float:
+        """The buying committee at work during an opportunity; returns what it adds to the propensity of the win.
+
+        Evaluation visits go on throughout the cycle. In its last weeks, buyers who mean to sign go through
+        procurement (an RFP or a quote request), look at pricing again and their company researches the category;
+        buyers who go quiet there rarely sign.
+        """
+        rng, facts = self.rng, self.facts
+        span = max(DAY, close_ts - start_ts)
+        interest = facts.interest + rng.gauss(0.0, 0.5)
+        for _ in range(poisson(rng, 2.0 * math.exp(0.4 * interest))):
+            when, path = start_ts + int(rng.random() * span), rng.choice(catalog.EVALUATION_PATHS)
+            self._emit(when, "page_view", {"path": path, "seconds": self._between(20, 600)})
+        if rng.random() >= sigmoid(LATE_STAGE_BIAS + 0.8 * interest):
+            return 0.0
+        late_start = max(start_ts, close_ts - 7 * DAY)
+        late_span = close_ts - late_start
+
+        def late() -> int:
+            return late_start + int(rng.random() * late_span)
+
+        for _ in range(1 + poisson(rng, 1.5)):
+            self._emit(late(), "pricing_page_visit", {"path": "/pricing"})
+        if facts.segment != "smb" and rng.random() < 0.9:
+            self._emit(late(), "rfp_submitted", {"document": "RFP: lead management platform (procurement)"})
+        elif rng.random() < 0.9:
+            self._emit(late(), "form_submitted", {"form": "Contact sales: quote request", "path": "/contact-sales"})
+        for _ in range(1 + int(rng.random() * 2)):
+            self._intent(late(), self._between(70, 100), with_lead=False)
+        return LATE_STAGE_WEIGHT
+
+    def _customer(self, won_ts: int) -> None:
+        """A new customer's champion: onboarding in the weeks after signing, and later, often, more seats."""
+        rng, facts = self.rng, self.facts
+        for _ in range(poisson(rng, 4.0)):
+            path = rng.choice(catalog.ONBOARDING_PATHS)
+            when = won_ts + self._between(DAY, 60 * DAY)
+            self._emit(when, "page_view", {"path": path, "seconds": self._between(30, 900)})
+        if rng.random() < 0.6:
+            webinar = {"webinar": catalog.ONBOARDING_WEBINAR, "minutes": self._between(30, 61)}
+            self._emit(won_ts + self._between(3 * DAY, 30 * DAY), "webinar_attended", webinar)
+        if rng.random() < sigmoid(EXPANSION_BIAS + 0.5 * facts.interest):
+            when = won_ts + self._between(30 * DAY, 120 * DAY)
+            self._emit(when, "form_submitted", {"form": "Contact sales: more seats", "path": "/contact-sales"})
 
     def _background_engagement(self) -> None:
         """Newsletters opened, blog posts read, the odd download: the everyday noise around the buying signals."""
@@ -432,7 +586,22 @@ class Journey:
         for _ in range(poisson(rng, 0.06 * months * engagement)):
             self._emit(moment(), "content_download", {"asset": rng.choice(catalog.CONTENT_ASSETS)})
         if rng.random() < 0.05 * months / 6:
-            self._emit(moment(), "form_submitted", {"form": "Contact us", "path": "/contact"})
+            registration = {"form": "Event registration", "event": rng.choice(catalog.TRADE_SHOWS)}
+            self._emit(moment(), "form_submitted", registration)
+
+    def _hand_raise(self, ts: int, kind: str) -> bool:
+        event_kind, properties, _words = HAND_RAISERS[kind]
+        return self._emit(ts, event_kind, dict(properties))
+
+    def _intent(self, observed: int, surge: int, *, with_lead: bool) -> bool:
+        """A third-party intent signal on the account (about this lead when `with_lead`), if it is in the past."""
+        if observed >= self.anchor_ts:
+            return False
+        rng = self.rng
+        self.intents.append(
+            (observed, rng.choice(catalog.INTENT_TOPICS), surge, rng.choice(catalog.INTENT_PROVIDERS), with_lead)
+        )
+        return True
 
     # --- building blocks --------------------------------------------------------------------------------------
 

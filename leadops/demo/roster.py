@@ -84,7 +84,7 @@ def demo_roster() -> list[DemoUser]:
                         time_zone=_TIME_ZONE_OVERRIDES.get(username, territory.time_zone),
                         out_of_office_days=_OUT_OF_OFFICE.get(username),
                         workload_weight=1.5 if printed else 1.0,
-                        recent_workload_weight=4.0 if printed else 1.0,
+                        recent_workload_weight=8.0 if printed else 1.0,
                         is_printed_login=printed,
                     )
                 )
