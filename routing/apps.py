@@ -29,7 +29,8 @@ class RoutingConfig(AppConfig):
         leads_became_sql.connect(_route_new_sqls, dispatch_uid="routing.route_new_sqls")
 
         # A freshly seeded demo world gets territories and its SQLs routed, like a real set-up would.
-        from leadops.demo.signals import demo_world_seeded
-        from routing.demo import demo_routing_setup
+        from leadops.demo.signals import demo_world_resetting, demo_world_seeded
+        from routing.demo import demo_routing_reset, demo_routing_setup
 
         demo_world_seeded.connect(demo_routing_setup, dispatch_uid="routing.demo_setup")
+        demo_world_resetting.connect(demo_routing_reset, dispatch_uid="routing.demo_reset")

@@ -88,3 +88,11 @@ def demo_routing_setup(sender=None, *, anchor, seed: int, **kwargs) -> int:
             Account.objects.filter(pk=account_id).update(named_account_owner_id=rng.choice(aes))
     now = timezone.make_aware(datetime.combine(anchor, time(12, 0)))
     return unrouted_sqls_route(since=now - timedelta(days=90), now=min(now, timezone.now()))
+
+
+def demo_routing_reset(sender=None, *, team_names, usernames, **kwargs) -> None:
+    """Before the demo teams and users go: their territories (members go with them) and set-up drafts."""
+    from routing.models_setup import RoutingSetupDraft
+
+    Territory.objects.filter(team__name__in=team_names).delete()
+    RoutingSetupDraft.objects.filter(created_by__username__in=usernames).delete()

@@ -19,6 +19,7 @@ from leadops.demo import catalog
 from leadops.demo.generator import SEED_DEMO_ACTOR, WorldGenerator, anchor_bounds, faker_for
 from leadops.demo.journey import StaffMember, TeamStaff
 from leadops.demo.roster import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DemoUser, demo_roster, manager_username_for
+from leadops.demo.signals import demo_world_resetting, demo_world_seeded
 from leadops.demo.writer import BulkWriter
 from leadops.models import (
     Account,
@@ -95,6 +96,8 @@ def demo_seed(
             if on_progress is not None:
                 on_progress(len(chunk.leads))
         writer.reset_sequences([Account, Lead])
+        # Routing, SLA, ... add their part of the demo world (territories, routed SQLs) in the same transaction.
+        demo_world_seeded.send(sender=demo_seed, anchor=anchor, seed=seed)
         counts = {model.__name__: model.objects.count() for model in WORLD_MODELS}
         stage_counts = _stage_counts()
         user_count = get_user_model().objects.filter(username__in=[u.username for u in demo_roster()]).count()
@@ -135,6 +138,9 @@ def demo_reset() -> dict[str, int]:
         for model in (Lead, Account):
             deleted[model.__name__] = _delete_all(model)
         team_names = [territory.team_name for territory in catalog.TERRITORIES]
+        demo_world_resetting.send(
+            sender=demo_reset, team_names=team_names, usernames=[user.username for user in roster]
+        )
         deleted["Team"] = Team.objects.filter(name__in=team_names).delete()[1].get(Team._meta.label, 0)
         User = get_user_model()
         users = User.objects.filter(username__in=[user.username for user in roster])
