@@ -13,6 +13,8 @@ from leadops.rules import Stage
 
 # What an SDR works: leads marketing qualified and SQLs waiting for accept / reject.
 SDR_QUEUE_STAGES = (Stage.MQL, Stage.SQL)
+# Stages in which a lead nobody owns is waiting for a manager (borderline review, overflow or generalist queue).
+UNOWNED_WAITING_STAGES = (Stage.MQL, Stage.SQL)
 # What an AE works: SALs handed over and open opportunities.
 AE_QUEUE_STAGES = (Stage.ACCEPTED, Stage.OPPORTUNITY)
 
@@ -29,7 +31,10 @@ def lead_list(*, user) -> QuerySet[Lead]:
     if has_role_perm(user, "leadops.view_all_leads"):
         return leads
     if has_role_perm(user, "leadops.view_team_leads"):
-        return leads.filter(Q(owner__in=team_member_ids(manager=user)) | Q(owner=user))
+        # MQLs and SQLs nobody owns yet wait for a manager's call (a borderline review, an overflow or generalist
+        # queue): every manager sees them, as the queues that list them do.
+        waiting = Q(owner__isnull=True, stage__in=UNOWNED_WAITING_STAGES)
+        return leads.filter(Q(owner__in=team_member_ids(manager=user)) | Q(owner=user) | waiting)
     if has_role_perm(user, "leadops.view_lead"):
         return leads.filter(owner=user)
     return leads.none()
