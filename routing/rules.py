@@ -19,14 +19,13 @@ Plain data in, a Decision with its path in words out; no ORM, no settings, no cl
 from __future__ import annotations
 
 import functools
+import json
 import re
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-import holidays
 from holidays import registry as holiday_registry
 
 NAMED_ACCOUNT_MIN_SCORE = 70  # strictly above
@@ -359,22 +358,21 @@ def available_days(*, today: date, member_since: date, ooo_from: date | None, oo
 
 
 def working_now(calendar: dict, now: datetime) -> bool:
-    """Whether `now` falls in the calendar's working hours (its time zone, weekday, holidays); True without hours."""
-    hours = (calendar or {}).get("weekly_hours")
-    if not hours:
+    """Whether `now` falls in the calendar's working hours (its time zone, weekday, holidays); True without hours.
+
+    Asked of sla.calendars.WorkCalendar, the one reading of a calendar (breaks, 24:00, holidays, days off).
+    """
+    if not (calendar or {}).get("weekly_hours"):
         return True
-    local = now.astimezone(zoneinfo.ZoneInfo(calendar.get("time_zone") or "UTC"))
-    day = local.date()
-    if day.isoformat() in set(calendar.get("holidays") or ()):
-        return False
-    country = calendar.get("holidays_country")
-    if country and day in holidays.country_holidays(country, years=day.year):
-        return False
-    clock = local.time()
-    return any(
-        time.fromisoformat(start) <= clock < time.fromisoformat(end)
-        for start, end in hours.get(WEEKDAYS[day.weekday()], ())
-    )
+    return _work_calendar(json.dumps(calendar, sort_keys=True)).is_working(now)
+
+
+@functools.lru_cache(maxsize=64)
+def _work_calendar(spec_json: str):
+    # Routing asks this for every hot lead; a territory's calendar is parsed once, not once per question.
+    from sla.calendars import WorkCalendar
+
+    return WorkCalendar.from_spec(json.loads(spec_json))
 
 
 # --- validation --------------------------------------------------------------------------------------------------
@@ -408,50 +406,14 @@ def _clock(text) -> time | None:
 
 
 def calendar_problems(calendar, problems: Problems, name: str = "calendar") -> None:
+    """A territory's calendar is checked by the one calendar validation there is (sla.calendars), under `name`."""
+    from sla.calendars import calendar_spec_problems  # pure, like this module; the SLA clocks read the same spec
+
     if calendar in (None, {}):
         return
-    if not isinstance(calendar, dict):
-        problems.add(name, "must be an object with time_zone, weekly_hours, holidays_country and holidays.")
-        return
-    unknown = set(calendar) - {"time_zone", "weekly_hours", "holidays_country", "holidays"}
-    if unknown:
-        problems.add(name, f"unknown keys: {', '.join(sorted(unknown))}.")
-    zone = calendar.get("time_zone")
-    if not isinstance(zone, str) or zone not in zoneinfo.available_timezones():
-        problems.add(f"{name}.time_zone", f"'{zone}' is not a time zone name such as Europe/Berlin.")
-    hours = calendar.get("weekly_hours", {})
-    if not isinstance(hours, dict):
-        problems.add(f"{name}.weekly_hours", "must map mon ... sun to lists of [start, end].")
-        hours = {}
-    for day, spans in hours.items():
-        key = f"{name}.weekly_hours.{day}"
-        if day not in WEEKDAYS:
-            problems.add(key, f"'{day}' is not one of {', '.join(WEEKDAYS)}.")
-            continue
-        if not isinstance(spans, list):
-            problems.add(key, "must be a list of [start, end] pairs.")
-            continue
-        for span in spans:
-            if not (isinstance(span, list | tuple) and len(span) == 2):
-                problems.add(key, f"{span!r} is not a [start, end] pair.")
-                continue
-            start, end = _clock(span[0]), _clock(span[1])
-            if start is None or end is None:
-                problems.add(key, f"{span!r}: times are written HH:MM, e.g. 09:00.")
-            elif end <= start:
-                problems.add(key, f"{span[0]}-{span[1]}: working hours must end after they start.")
-    country = calendar.get("holidays_country")
-    if country not in (None, "") and country not in holidays.list_supported_countries():
-        problems.add(f"{name}.holidays_country", f"'{country}' is not a country code with public holidays.")
-    days_off = calendar.get("holidays", [])
-    if not isinstance(days_off, list):
-        problems.add(f"{name}.holidays", "must be a list of dates (YYYY-MM-DD).")
-        days_off = []
-    for item in days_off:
-        try:
-            date.fromisoformat(item)
-        except (TypeError, ValueError):
-            problems.add(f"{name}.holidays", f"'{item}' is not a date (YYYY-MM-DD).")
+    for key, messages in calendar_spec_problems(calendar).items():
+        for message in messages:
+            problems.add(name if key == "calendar" else f"{name}.{key}", message)
 
 
 def territory_problems(spec: dict) -> Problems:

@@ -123,7 +123,7 @@ def test_bad_territory_input_is_refused_by_field(world):
     assert response.status_code == 400
     assert response.json()["errors"] == {
         "countries": ["'XX' is not an ISO country code such as DE or US."],
-        "calendar.weekly_hours.mon": ["17:00-09:00: working hours must end after they start."],
+        "calendar.weekly_hours.mon": ["17:00-09:00: a working period must end after it starts."],
         "members.0.weight": ["A weight must be above zero."],
     }
     assert not Territory.objects.filter(name="APAC").exists()

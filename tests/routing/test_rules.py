@@ -377,17 +377,17 @@ def test_a_good_territory_has_no_problems():
         (
             {"calendar": {**BERLIN, "weekly_hours": {"mon": [["17:00", "09:00"]]}}},
             "calendar.weekly_hours.mon",
-            "17:00-09:00: working hours must end after they start.",
+            "17:00-09:00: a working period must end after it starts.",
         ),
         (
             {"calendar": {**BERLIN, "weekly_hours": {"mon": [["9", "17:00"]]}}},
             "calendar.weekly_hours.mon",
-            "['9', '17:00']: times are written HH:MM, e.g. 09:00.",
+            "'9'-'17:00': times are written HH:MM, 00:00 to 24:00 (24:00 only as an end).",
         ),
         (
             {"calendar": {**BERLIN, "holidays_country": "XX"}},
             "calendar.holidays_country",
-            "'XX' is not a country code with public holidays.",
+            "'XX' is not a country code with public holidays (e.g. DE, US).",
         ),
         (
             {"calendar": {**BERLIN, "holidays": ["24.12.2026"]}},

@@ -215,6 +215,7 @@ def test_bad_territory_input_is_refused_and_nothing_saved(admin_user, team, sdr)
         )
     assert sorted(excinfo.value.message_dict) == [
         "calendar.time_zone",
+        "calendar.weekly_hours",  # a calendar without working hours would never let a clock run out
         "countries",
         "members.0.weight",
         "members.1.user_id",

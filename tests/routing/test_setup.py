@@ -143,7 +143,7 @@ def test_publishing_writes_the_territories_bumps_the_version_and_audits(admin_us
         (
             {"calendar": {"time_zone": "UTC", "weekly_hours": {"tue": [["17:00", "09:00"]]}}},
             "calendar.weekly_hours.tue",
-            "must end after they start",
+            "must end after it starts",
         ),
     ],
 )
@@ -192,7 +192,7 @@ def test_the_form_shows_each_problem_on_its_field(client, admin_user, team, sdr)
     form, formset = response.context["form"], response.context["formset"]
     assert "'ZZ' is not an ISO country code" in " ".join(form.errors["countries"])
     assert "time zone" in " ".join(form.errors["time_zone"])
-    assert "must end after they start" in " ".join(form.errors["tue_end"])
+    assert "must end after it starts" in " ".join(form.errors["tue_end"])
     assert "zero or more" in " ".join(formset.forms[0].errors["monthly_capacity"])
     assert "above zero" in " ".join(formset.forms[1].errors["weight"])
     assert "listed twice" in " ".join(formset.forms[1].errors["user"])
