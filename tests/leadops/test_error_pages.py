@@ -134,6 +134,21 @@ def test_an_unknown_address_shows_the_friendly_404(client, sdr, debug):
 
 
 @pytest.mark.django_db
+def test_each_error_page_words_its_lead_list_link_and_neither_offers_it_to_someone_who_cannot_open_it(
+    client, sdr, outsider
+):
+    client.force_login(sdr)
+    refused = _page(client.get(reverse("audit_log")))
+    missing = _page(client.get("/no-such-page/"))
+    assert "</i> The lead list</a>" in refused and "to search for the lead" not in refused
+    assert "</i> The lead list, to search for the lead</a>" in missing
+    client.force_login(outsider)
+    missing = _page(client.get("/no-such-page/"))
+    assert FRIENDLY_404 in missing and f'href="{reverse("lead_list")}"' not in missing
+    assert "Log in as someone else" in missing
+
+
+@pytest.mark.django_db
 @override_settings(DEBUG=True)
 def test_with_debug_on_a_visitor_who_is_not_signed_in_gets_the_friendly_404_with_a_log_in_link(client):
     response = client.get("/no-such-page/")
