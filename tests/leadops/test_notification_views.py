@@ -83,7 +83,7 @@ def test_marking_someone_elses_notification_read_is_a_404_and_changes_nothing(cl
     assert theirs.read_at is None
 
 
-@pytest.mark.parametrize("value", ["", "abc", "999999"])
+@pytest.mark.parametrize("value", ["", "abc", "999999", "-1", "1.5", "99999999999999999999", "9223372036854775808"])
 def test_marking_a_missing_or_malformed_id_read_is_a_404(client, sdr, value):
     client.force_login(sdr)
 
