@@ -8,18 +8,22 @@ from django import forms
 
 from routing.models import Territory
 from sla.models import LadderAction
+from sla.rules import MAX_TARGET
 
 
 class PolicyForm(forms.Form):
     name = forms.CharField(max_length=120)
     target_minutes = forms.IntegerField(
-        label="Target (minutes)", help_text="In business time: working minutes of the lead's territory calendar."
+        max_value=int(MAX_TARGET.total_seconds() // 60),
+        label="Target (minutes)",
+        help_text="In business time: working minutes of the lead's territory calendar.",
     )
     business_time = forms.BooleanField(required=False, help_text="Count only the territory's working hours.")
     active = forms.BooleanField(required=False)
     ladder = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
+        max_length=4000,
         help_text='JSON steps, e.g. [{"at": 1, "action": "notify_owner"}, {"at": 2, "action": "reassign"}]; "at" '
         "is a multiple of the target. Actions: " + ", ".join(value for value, _ in LadderAction.choices) + ".",
     )
@@ -30,6 +34,8 @@ class PolicyForm(forms.Form):
             return json.loads(text)
         except ValueError as problem:
             raise forms.ValidationError(f"This is not JSON: {problem}.") from None
+        except RecursionError:
+            raise forms.ValidationError("This is not a list of steps: it is nested too deeply.") from None
 
 
 class PreviewForm(forms.Form):

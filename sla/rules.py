@@ -17,6 +17,8 @@ AUTO_ACCEPT_STOPS = frozenset({"accepted_or_rejected"})
 # Reassigning means routing the lead to another rep: only for clocks that run while a rep owns an unworked lead.
 REASSIGN_STOPS = frozenset({"first_activity", "accepted_or_rejected"})
 MAX_MULTIPLE = 10
+# Longer targets are typing mistakes, and ten times one would outrun what a business calendar can schedule.
+MAX_TARGET = timedelta(days=30)
 
 AUTO_ACCEPT_REASON = "auto-accepted: SDR accept/reject SLA breached"
 
@@ -117,6 +119,8 @@ def policy_problems(data: dict) -> dict[str, list[str]]:
     target = data.get("target")
     if not isinstance(target, timedelta) or target <= timedelta(0):
         add("target", "A target must be longer than zero.")
+    elif target > MAX_TARGET:
+        add("target", f"A target can be at most {MAX_TARGET.days} days.")
     if data.get("temperature", "") not in ("", *TEMPERATURES):
         add("temperature", f"must be empty or one of {', '.join(TEMPERATURES)}.")
     for message in ladder_problems(data.get("ladder", []), stops_on=data.get("stops_on")):
