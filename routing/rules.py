@@ -416,6 +416,13 @@ def calendar_problems(calendar, problems: Problems, name: str = "calendar") -> N
             problems.add(name if key == "calendar" else f"{name}.{key}", message)
 
 
+# The largest values the territory columns hold (PositiveIntegerField, DecimalField(16, 2), PositiveSmallIntegerField):
+# anything bigger is refused by field instead of failing in the database.
+MAX_WHOLE_NUMBER = 2_147_483_647
+MAX_REVENUE = Decimal("99999999999999.99")
+MAX_CAPACITY = 32_767
+
+
 def territory_problems(spec: dict) -> Problems:
     """What is wrong with a territory's criteria and calendar, by field."""
     problems = Problems()
@@ -424,6 +431,8 @@ def territory_problems(spec: dict) -> Problems:
     priority = spec.get("priority")
     if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
         problems.add("priority", "must be a whole number, 1 or more.")
+    elif priority > MAX_WHOLE_NUMBER:
+        problems.add("priority", f"must not be above {MAX_WHOLE_NUMBER}.")
     for code in _string_list(problems, "countries", spec.get("countries", [])):
         if code.upper() != code or code not in KNOWN_COUNTRY_CODES:
             problems.add("countries", f"'{code}' is not an ISO country code such as DE or US.")
@@ -432,13 +441,18 @@ def territory_problems(spec: dict) -> Problems:
     for segment in _string_list(problems, "segments", spec.get("segments", [])):
         if segment not in SEGMENTS:
             problems.add("segments", f"'{segment}' is not one of {', '.join(SEGMENTS)}.")
-    for low_name, high_name in (("employees_min", "employees_max"), ("revenue_min", "revenue_max")):
+    for low_name, high_name, most in (
+        ("employees_min", "employees_max", MAX_WHOLE_NUMBER),
+        ("revenue_min", "revenue_max", MAX_REVENUE),
+    ):
         low, high = spec.get(low_name), spec.get(high_name)
         for key, value in ((low_name, low), (high_name, high)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float | Decimal)):
                 problems.add(key, "must be a number or empty.")
             elif value is not None and value < 0:
                 problems.add(key, "must not be negative.")
+            elif value is not None and value > most:
+                problems.add(key, f"must not be above {most}.")
         clean = low_name not in problems.by_field and high_name not in problems.by_field
         if clean and low is not None and high is not None and high < low:
             problems.add(high_name, f"must not be below {low_name.replace('_', ' ')}.")
@@ -460,6 +474,8 @@ def member_problems(members) -> Problems:
         capacity = member.get("monthly_capacity", 80)
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
             problems.add(f"{key}.monthly_capacity", "A capacity is a whole number, zero or more.")
+        elif capacity > MAX_CAPACITY:
+            problems.add(f"{key}.monthly_capacity", f"A capacity must not be above {MAX_CAPACITY}.")
         user_id = member.get("user_id")
         if user_id in seen:
             problems.add(f"{key}.user_id", f"This person is listed twice (also member {seen[user_id]}).")

@@ -139,3 +139,20 @@ def test_an_admin_creates_a_territory_with_members(world):
     created = response.json()
     assert created["members"][0]["username"] == "other_sdr" and created["members"][0]["monthly_capacity"] == 80
     assert AuditEntry.objects.filter(action="routing.territory_create", object_id=str(created["id"])).exists()
+
+
+def test_numbers_too_big_to_store_are_refused_by_field_not_a_server_error(world):
+    body = {
+        **_territory_body(world),
+        "priority": 10_000_000_000,
+        "employees_min": 10_000_000_000,
+        "members": [{"user_id": world["other_sdr"].pk, "role": "sdr", "monthly_capacity": 1_000_000}],
+    }
+    response = _client(world, "admin").post("/api/routing/territories/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {
+        "priority": ["must not be above 2147483647."],
+        "employees_min": ["must not be above 2147483647."],
+        "members.0.monthly_capacity": ["A capacity must not be above 32767."],
+    }
+    assert not Territory.objects.filter(name="APAC").exists()
