@@ -174,6 +174,38 @@ def test_audit_log_shows_transitions(client, admin_user, sdr):
     assert "lead.transition" in page and "Wrong persona" in page
 
 
+def _audit_entries(n):
+    from django.utils import timezone
+
+    from leadops.models import AuditEntry
+
+    for i in range(n):
+        lead = LeadFactory()
+        AuditEntry.objects.create(
+            at=timezone.now(),
+            actor=UserFactory(role="SDR"),
+            actor_label=f"rep{i}",
+            action="lead.transition",
+            object_type="leadops.lead",
+            object_id=str(lead.pk),
+            object_repr=str(lead),
+            changes={"stage": "sql"},
+        )
+
+
+def test_audit_log_query_count_does_not_grow_with_entries(
+    client, admin_user, django_assert_max_num_queries, django_assert_num_queries
+):
+    _audit_entries(2)
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(8) as few:
+        assert client.get(reverse("audit_log")).status_code == 200
+    _audit_entries(48)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("audit_log"))
+    assert len(response.context["page"].object_list) == 50
+
+
 def test_team_of_unmanaged_reps_is_invisible_to_a_manager(client):
     lone_manager = UserFactory(role="Manager")
     TeamFactory(manager=None)
