@@ -295,6 +295,24 @@ def test_the_settings_page_lists_every_kind_checked_by_default(client, sdr):
     assert html.count(" checked>") == len(NOTIFICATION_KINDS)
 
 
+def test_the_settings_page_offers_the_core_and_service_level_kinds_by_their_labels(client, sdr):
+    client.force_login(sdr)
+
+    html = client.get(SETTINGS).content.decode()
+
+    for name, label in [
+        ("lead_assigned", "A lead was assigned to you"),
+        ("lead_reassigned", "A lead was reassigned to or from you"),
+        ("sla_breach", "A service-level clock was breached"),
+        ("approval_requested", "A scoring version awaits your approval"),
+        ("version_decided", "A scoring version you worked on was decided"),
+        ("dispute_opened", "An ownership dispute was opened"),
+        ("dispute_resolved", "An ownership dispute was resolved"),
+        ("sla_escalation", "A service level of your team was breached or escalated"),
+    ]:
+        assert f'name="{name}"' in html and label in html
+
+
 def test_saving_the_settings_mutes_the_unchecked_kinds(client, sdr, mailoutbox, django_capture_on_commit_callbacks):
     client.force_login(sdr)
     kept = {kind: "on" for kind in NOTIFICATION_KINDS if kind != "sla_breach"}
