@@ -423,6 +423,15 @@ MAX_REVENUE = Decimal("99999999999999.99")
 MAX_CAPACITY = 32_767
 
 
+def capacity_problem(capacity) -> str | None:
+    """What is wrong with a monthly capacity (a rep's or a membership's), or None."""
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        return "A capacity is a whole number, zero or more."
+    if capacity > MAX_CAPACITY:
+        return f"A capacity must not be above {MAX_CAPACITY}."
+    return None
+
+
 def territory_problems(spec: dict) -> Problems:
     """What is wrong with a territory's criteria and calendar, by field."""
     problems = Problems()
@@ -472,10 +481,8 @@ def member_problems(members) -> Problems:
         if isinstance(weight, bool) or not isinstance(weight, int | float | Decimal) or weight <= 0:
             problems.add(f"{key}.weight", "A weight must be above zero.")
         capacity = member.get("monthly_capacity", 80)
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-            problems.add(f"{key}.monthly_capacity", "A capacity is a whole number, zero or more.")
-        elif capacity > MAX_CAPACITY:
-            problems.add(f"{key}.monthly_capacity", f"A capacity must not be above {MAX_CAPACITY}.")
+        if problem := capacity_problem(capacity):
+            problems.add(f"{key}.monthly_capacity", problem)
         user_id = member.get("user_id")
         if user_id in seen:
             problems.add(f"{key}.user_id", f"This person is listed twice (also member {seen[user_id]}).")

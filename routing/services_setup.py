@@ -443,8 +443,8 @@ def rep_availability_update(
     _require(by)
     now = now or timezone.now()
     problems: dict[str, list[str]] = {}
-    if isinstance(monthly_capacity, bool) or not isinstance(monthly_capacity, int) or monthly_capacity < 0:
-        problems["monthly_capacity"] = ["A capacity is a whole number, zero or more."]
+    if problem := rules.capacity_problem(monthly_capacity):
+        problems["monthly_capacity"] = [problem]
     if out_of_office_until and not out_of_office_from:
         problems["out_of_office_from"] = ["Say when the absence starts."]
     if out_of_office_from and out_of_office_until and out_of_office_until < out_of_office_from:

@@ -294,6 +294,7 @@ def test_switching_a_rep_off_reroutes_and_a_worked_sql_stays(admin_user, emea, s
     ("values", "field"),
     [
         ({"monthly_capacity": -1}, "monthly_capacity"),
+        ({"monthly_capacity": 100_000}, "monthly_capacity"),
         (
             {"out_of_office_from": dt.date(2026, 12, 10), "out_of_office_until": dt.date(2026, 12, 1)},
             "out_of_office_until",
