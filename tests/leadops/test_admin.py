@@ -192,6 +192,18 @@ def test_an_account_edited_in_the_support_admin_queues_its_leads_for_re_scoring(
     assert other.pk not in set(PendingRescore.objects.values_list("lead", flat=True))
 
 
+def test_a_lead_or_account_saved_unchanged_in_the_support_admin_queues_nothing(
+    support, scored_lead, django_capture_on_commit_callbacks
+):
+    lead_url = reverse("admin:leadops_lead_change", args=[scored_lead.pk])
+    account_url = reverse("admin:leadops_account_change", args=[scored_lead.account.pk])
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert support.post(lead_url, _form_data(support.get(lead_url))).status_code == 302
+        assert support.post(account_url, _form_data(support.get(account_url))).status_code == 302
+    assert PendingRescore.objects.count() == 0
+    assert callbacks == []
+
+
 def test_support_cannot_add_a_lead_by_hand(support):
     """A lead comes in through the import or the API, which queue it for scoring; stage dates are not optional."""
     assert support.get(reverse("admin:leadops_lead_add")).status_code == 403
