@@ -358,3 +358,22 @@ def test_a_priority_below_one_is_refused_not_replaced(admin_user, team):
     with pytest.raises(ValidationError) as refused:
         services_setup.setup_territory_save(by=admin_user, data=territory_data(team, priority=0), members=[])
     assert refused.value.message_dict["priority"] == ["must be a whole number, 1 or more."]
+
+
+def test_the_rep_list_costs_the_same_queries_for_more_reps(
+    client, admin_user, emea, team, manager, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    for number in range(2):
+        rep = make_rep(f"rep{number}", team, manager)
+        TerritoryMember.objects.create(territory=emea, user=rep, role="specialist")
+    client.get(reverse("routing:rep_list"))
+    with django_assert_max_num_queries(12) as few:
+        page = client.get(reverse("routing:rep_list"))
+    assert 'data-testid="rep-' in page.content.decode()
+    for number in range(2, 8):
+        rep = make_rep(f"rep{number}", TeamFactory(), manager, role=roles.AE)
+        TerritoryMember.objects.create(territory=emea, user=rep, role="generalist")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("routing:rep_list"))
+    assert page.content.decode().count('data-testid="rep-') >= 8
