@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from leadops.rules import ScoreTier, Stage
+from leadops.rules import ScoreTier, Segment, Stage
 
 PILLARS = ("fit", "engagement", "intent", "buying")
 PILLAR_LABELS = {"fit": "Fit", "engagement": "Engagement", "intent": "Intent", "buying": "Buying signals"}
@@ -64,7 +64,7 @@ OPERATORS_BY_KIND = {
 }
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
-SEGMENT_LABELS = {"smb": "SMB", "mid_market": "Mid-Market", "enterprise": "Enterprise"}
+SEGMENT_LABELS = Segment.LABELS
 TIERS = tuple(ScoreTier.ALL)
 TIER_LABELS = ScoreTier.LABELS
 

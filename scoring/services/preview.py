@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
     Value,
-    When,
 )
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
@@ -44,18 +41,12 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
     active = version.model.versions.filter(status=VersionStatus.ACTIVE).first()
     won = Opportunity.objects.filter(lead=OuterRef("pk"), stage=Opportunity.Stage.WON)
     closed = Opportunity.objects.filter(lead=OuterRef("pk"), stage__in=[Opportunity.Stage.WON, Opportunity.Stage.LOST])
-    cutoff = Case(
-        *(When(s_segment=segment, then=Value(value)) for segment, value in model.thresholds.sql_cutoffs.items()),
-        default=Value(model.thresholds.sql_cutoff("")),
-        output_field=IntegerField(),
-    )
     leads = scored_queryset(model, now=now).annotate(
         new_bucket=_bucket(F("s_total")),
         old_bucket=_bucket(Cast("score_total", FloatField())),
         new_tier=F("s_tier"),
         won=Exists(won),
         closed=Exists(closed),
-        cutoff=cutoff,
     )
     new_hist = dict(leads.order_by().values_list("new_bucket").annotate(n=Count("pk")))
     old_hist = dict(
@@ -67,7 +58,13 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
         n_won=Count("pk", filter=Q(won=True)),
         predicted=Count("pk", filter=Q(s_tier=ScoreTier.SQL)),
         true_positive=Count("pk", filter=Q(s_tier=ScoreTier.SQL, won=True)),
-        fast_tracked=Count("pk", filter=~Q(s_fast_track="")),
+    )
+    # Every stage move and the fast-track counts from one pass over the leads, grouped by (stage, new tier): each
+    # pass evaluates the version's scoring expressions for every lead, so one query per count would rescan them all.
+    by_stage = list(
+        leads.order_by()
+        .values("stage", "new_tier")
+        .annotate(n=Count("pk"), fast_tracked=Count("pk", filter=~Q(s_fast_track="")))
     )
     results = {
         "leads": sum(new_hist.values()),
@@ -86,11 +83,13 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
             key=lambda row: -row["leads"],
         ),
         "tier_changed": sum(row["n"] for row in tier_moves if (row["score_tier"] or "unscored") != row["new_tier"]),
-        "stage_changes": _stage_changes(leads),
-        "fast_tracked": leads.exclude(s_fast_track="").count(),
-        "fast_tracked_to_sql": leads.exclude(s_fast_track="")
-        .filter(stage__in=sorted(engine.SCORE_OWNED_STAGES))
-        .count(),
+        "stage_changes": {
+            key: sum(row["n"] for row in by_stage if _moved(row, moves)) for key, moves in _MOVE_GROUPS.items()
+        },
+        "fast_tracked": sum(row["fast_tracked"] for row in by_stage),
+        "fast_tracked_to_sql": sum(
+            row["fast_tracked"] for row in by_stage if row["stage"] in engine.SCORE_OWNED_STAGES
+        ),
         "outcomes": _outcome_metrics(outcome),
     }
     with transaction.atomic():
@@ -108,17 +107,6 @@ def impact_preview_compute(*, version: ScoringModelVersion, now=None) -> ImpactP
 def _bucket(score):
     # 10-point buckets; 100 joins the 90-99 bucket.
     return Least(Floor(ExpressionWrapper(score / Value(10.0), output_field=FloatField())), Value(9.0))
-
-
-def _stage_changes(leads) -> dict[str, int]:
-    """How many leads the version would move, counted from the same table apply_stage_moves follows."""
-    counts: dict[str, int] = {}
-    for key, moves in _MOVE_GROUPS.items():
-        q = Q(pk__in=[])
-        for move in moves:
-            q |= Q(new_tier=move.tier, stage__in=sorted(move.from_stages))
-        counts[key] = leads.filter(q).count()
-    return counts
 
 
 def _group_moves() -> dict[str, list[engine.StageMove]]:
@@ -142,6 +130,10 @@ def _group_moves() -> dict[str, list[engine.StageMove]]:
         else:
             groups[f"to_{move.to}"].append(move)
     return groups
+
+
+def _moved(row: dict, moves: list[engine.StageMove]) -> bool:
+    return any(row["new_tier"] == move.tier and row["stage"] in move.from_stages for move in moves)
 
 
 _MOVE_GROUPS = _group_moves()
