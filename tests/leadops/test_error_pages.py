@@ -149,6 +149,14 @@ def test_each_error_page_words_its_lead_list_link_and_neither_offers_it_to_someo
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("lead_id", [2**63, 10**20])
+def test_a_lead_id_beyond_64_bits_is_the_friendly_404_not_a_server_error(client, admin_user, lead_id):
+    client.force_login(admin_user)
+    response = client.get(f"/leads/{lead_id}/")
+    assert response.status_code == 404 and FRIENDLY_404 in _page(response)
+
+
+@pytest.mark.django_db
 @override_settings(DEBUG=True)
 def test_with_debug_on_a_visitor_who_is_not_signed_in_gets_the_friendly_404_with_a_log_in_link(client):
     response = client.get("/no-such-page/")
