@@ -25,7 +25,7 @@ def dispute_list(request):
     shown = [d for d in everything if not status or d.status == status]
     for dispute in shown:
         dispute.age = disputes.resolution_time(dispute, now=now)
-        dispute.late = dispute.age > disputes.TARGET
+        dispute.late = disputes.is_late(dispute, now=now)
         dispute.age_text = disputes.duration_text(dispute.age)
     return render(
         request,
@@ -95,7 +95,7 @@ def dispute_detail(request, dispute_id: int):
             "form": form,
             "can_resolve": can_resolve,
             "age": disputes.duration_text(disputes.resolution_time(dispute, now=now)),
-            "late": disputes.resolution_time(dispute, now=now) > disputes.TARGET,
+            "late": disputes.is_late(dispute, now=now),
             "decisions": decisions,
         },
     )

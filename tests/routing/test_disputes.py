@@ -195,3 +195,12 @@ def test_the_disputes_page_costs_the_same_queries_for_more_disputes(
         services_disputes.dispute_resolve(dispute=dispute, by=admin_user, outcome="split", note="c", other_rep=sdr)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("routing:dispute_list"))
+
+
+def test_a_dispute_is_late_only_past_48_hours_open_or_until_resolved():
+    opened = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    on_time = OwnershipDispute(opened_at=opened)
+    assert services_disputes.is_late(on_time, now=dt.datetime(2026, 3, 4, 9, 0, tzinfo=dt.UTC)) is False
+    assert services_disputes.is_late(on_time, now=dt.datetime(2026, 3, 4, 9, 1, tzinfo=dt.UTC)) is True
+    resolved_late = OwnershipDispute(opened_at=opened, resolved_at=dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC))
+    assert services_disputes.is_late(resolved_late, now=dt.datetime(2026, 3, 9, tzinfo=dt.UTC)) is True
