@@ -156,3 +156,32 @@ def test_numbers_too_big_to_store_are_refused_by_field_not_a_server_error(world)
         "members.0.monthly_capacity": ["A capacity must not be above 32767."],
     }
     assert not Territory.objects.filter(name="APAC").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"score": "high", "fit": 80},
+        {"score": 10**12, "fit": 80},
+        {"score": 80, "fit": 80, "employees": [1, 2]},
+        {"score": 80, "fit": 80, "revenue": "1e400"},
+        {"score": 80, "fit": 80, "named_owner_id": "someone"},
+    ],
+)
+def test_a_dry_run_with_junk_is_refused_with_400(world, body):
+    response = _client(world, "manager").post("/api/routing/dry-run/", body, format="json")
+    assert response.status_code == 400
+
+
+def test_a_dry_run_naming_an_owner_id_too_big_to_exist_still_answers(world):
+    body = {
+        "score": 80,
+        "fit": 40,
+        "country": "France",
+        "named_owner_id": 10**15,
+        "last_signal_at": timezone.now().isoformat(),
+    }
+    response = _client(world, "manager").post("/api/routing/dry-run/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["assignee_id"] == world["territory"].gina.pk
