@@ -22,7 +22,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -394,15 +394,6 @@ def _string_list(problems: Problems, name: str, value) -> list[str]:
         problems.add(name, "must be a list of non-empty texts.")
         return []
     return value
-
-
-def _clock(text) -> time | None:
-    if not isinstance(text, str) or not re.fullmatch(r"\d{2}:\d{2}", text):
-        return None
-    try:
-        return time.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def calendar_problems(calendar, problems: Problems, name: str = "calendar") -> None:
