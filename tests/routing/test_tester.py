@@ -68,6 +68,8 @@ def test_the_draft_side_is_the_pure_rule_on_the_drafts_facts(admin_user, emea, d
     expected = rules.route(lead=lead.facts, territories=setup.facts(assigned={}), now=now)
     comparison = tester.compare(draft_with_france_elsewhere.spec, [lead], now=now)
     assert comparison.draft.outcomes[0].decision == expected
+    assert expected.assignee_id == emea.gina.pk and expected.queue == ""
+    assert "territory France (priority 1)" in expected.path
 
 
 def test_a_batch_by_filter_shows_the_spread_side_by_side_and_writes_nothing(
