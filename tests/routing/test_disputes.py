@@ -204,3 +204,12 @@ def test_a_dispute_is_late_only_past_48_hours_open_or_until_resolved():
     assert services_disputes.is_late(on_time, now=dt.datetime(2026, 3, 4, 9, 1, tzinfo=dt.UTC)) is True
     resolved_late = OwnershipDispute(opened_at=opened, resolved_at=dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC))
     assert services_disputes.is_late(resolved_late, now=dt.datetime(2026, 3, 9, tzinfo=dt.UTC)) is True
+
+
+@pytest.mark.parametrize("owner", ["other_sdr", None])
+def test_a_rep_cannot_open_a_dispute_on_another_reps_or_an_unowned_lead_from_the_page(client, request, sdr, owner):
+    lead = sql_lead(owner=request.getfixturevalue(owner) if owner else None)
+    client.force_login(sdr)
+    assert client.post(reverse("routing:dispute_new", args=[lead.pk]), {"reason": "mine"}).status_code in (403, 404)
+    assert client.get(reverse("routing:dispute_new", args=[lead.pk])).status_code in (403, 404)
+    assert not OwnershipDispute.objects.exists()
