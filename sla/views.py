@@ -48,7 +48,12 @@ def policy_list(request):
                 form.add_error("calendar", f"{field}: {' '.join(errors)}")
         else:
             start = form.cleaned_data["start"].astimezone(UTC)
-            preview = {"start": start, "due": calendar.add(start, timedelta(minutes=form.cleaned_data["minutes"]))}
+            try:
+                due = calendar.add(start, timedelta(minutes=form.cleaned_data["minutes"]))
+            except (ValueError, OverflowError) as problem:
+                form.add_error("minutes", f"No due time can be worked out on this calendar: {problem}.")
+            else:
+                preview = {"start": start, "due": due}
     return render(
         request,
         "sla/policies.html",
