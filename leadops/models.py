@@ -169,6 +169,11 @@ class Lead(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
     )
 
+    # The SDR who accepted the SQL and handed it to the AE who now owns it (the AE may return it to them).
+    sdr = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="handed_over_leads"
+    )
+
     # Scores (filled by the scoring app): four pillars 0-100 and their weighted total.
     score_fit = models.PositiveSmallIntegerField(null=True, blank=True)
     score_engagement = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -203,6 +208,8 @@ class Lead(models.Model):
     fast_tracked_at = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # When the AE took the accepted lead on as a sales-accepted lead (SAL), within their review window.
+    sal_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
     opportunity_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -394,6 +401,7 @@ class Opportunity(models.Model):
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DISCOVERY)
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    expected_close = models.DateField(null=True, blank=True, help_text="When the AE expects the deal to close.")
     loss_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:

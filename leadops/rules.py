@@ -48,7 +48,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Stage.MQL: frozenset({Stage.SQL, Stage.NURTURE, Stage.DISQUALIFIED}),
     Stage.SQL: frozenset({Stage.ACCEPTED, Stage.REJECTED, Stage.DISQUALIFIED}),
     # An AE who sends an SAL back rejects it with a reason, which puts it in front of the SDR's manager.
-    Stage.ACCEPTED: frozenset({Stage.OPPORTUNITY, Stage.REJECTED}),
+    # The AE may also return it to the SDR who accepted it (back to SQL, with a reason) to be worked further.
+    Stage.ACCEPTED: frozenset({Stage.OPPORTUNITY, Stage.REJECTED, Stage.SQL}),
     Stage.OPPORTUNITY: frozenset({Stage.WON, Stage.LOST}),
     Stage.REJECTED: frozenset({Stage.NURTURE, Stage.DISQUALIFIED}),
     # Re-scored nurture leads come back as MQLs.

@@ -13,8 +13,9 @@ from leadops.rules import Stage
 
 # What an SDR works: leads marketing qualified and SQLs waiting for accept / reject.
 SDR_QUEUE_STAGES = (Stage.MQL, Stage.SQL)
-# Stages in which a lead nobody owns is waiting for a manager (borderline review, overflow or generalist queue).
-UNOWNED_WAITING_STAGES = (Stage.MQL, Stage.SQL)
+# Stages in which a lead nobody owns is waiting for a manager (borderline review, overflow or generalist queue, or
+# an accepted lead no AE was available for).
+UNOWNED_WAITING_STAGES = (Stage.MQL, Stage.SQL, Stage.ACCEPTED)
 # What an AE works: SALs handed over and open opportunities.
 AE_QUEUE_STAGES = (Stage.ACCEPTED, Stage.OPPORTUNITY)
 
@@ -26,7 +27,8 @@ def team_member_ids(*, manager) -> QuerySet:
 
 
 def lead_list(*, user) -> QuerySet[Lead]:
-    """Every lead this person may see: all for marketing and admins, the team's for managers, one's own for reps."""
+    """Every lead this person may see: all for marketing and admins, the team's for managers, one's own (and, for an
+    SDR, those they handed to an AE) for reps."""
     leads = Lead.objects.select_related("account", "owner")
     if has_role_perm(user, "leadops.view_all_leads"):
         return leads
@@ -36,7 +38,8 @@ def lead_list(*, user) -> QuerySet[Lead]:
         waiting = Q(owner__isnull=True, stage__in=UNOWNED_WAITING_STAGES)
         return leads.filter(Q(owner__in=team_member_ids(manager=user)) | Q(owner=user) | waiting)
     if has_role_perm(user, "leadops.view_lead"):
-        return leads.filter(owner=user)
+        # An SDR keeps sight of the SQLs they accepted and handed to an AE (the AE may return them).
+        return leads.filter(Q(owner=user) | Q(sdr=user))
     return leads.none()
 
 

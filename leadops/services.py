@@ -16,16 +16,18 @@ from leadops.rules import IllegalTransition
 
 # Sent after the transaction that moved leads commits, with lead_ids, to_stage and at (the SLA clocks stop and
 # start here). One send per lead_transition, one per chunk of lead_transition_bulk. Only for moves sales makes
-# (accepted, opportunity, won, lost, rejected, nurture, disqualified): the moves up the funnel (lead, MQL, SQL) come
-# by the thousand from scoring, which announces new SQLs itself (leads_became_sql).
+# (accepted, opportunity, won, lost, rejected, nurture, disqualified, and an accepted lead returned to SQL): the
+# moves up the funnel (lead, MQL, SQL) come by the thousand from scoring, which announces new SQLs itself
+# (leads_became_sql).
 lead_stage_changed = Signal()
 FUNNEL_STAGES = frozenset({rules.Stage.NEW, rules.Stage.LEAD, rules.Stage.MQL, rules.Stage.SQL})
 # Sent after the transaction that logged an activity commits, with lead_id, rep_id, activity_id and occurred_at.
 activity_logged = Signal()
 
 
-def _stage_changed_on_commit(*, lead_ids: list[int], to_stage: str, at: datetime) -> None:
-    if to_stage in FUNNEL_STAGES:
+def _stage_changed_on_commit(*, lead_ids: list[int], to_stage: str, at: datetime, from_stage: str = "") -> None:
+    # A move up the funnel is scoring's to announce; an accepted lead the AE returns to SQL is a sales move.
+    if to_stage in FUNNEL_STAGES and from_stage in ("", *FUNNEL_STAGES):
         return
     transaction.on_commit(
         lambda: lead_stage_changed.send(sender=Lead, lead_ids=lead_ids, to_stage=to_stage, at=at), robust=True
@@ -134,7 +136,7 @@ def lead_transition(
             at=at,
             changes={"stage": [from_stage, to]},
         )
-        _stage_changed_on_commit(lead_ids=[current.pk], to_stage=to, at=at)
+        _stage_changed_on_commit(lead_ids=[current.pk], to_stage=to, at=at, from_stage=from_stage)
     # Keep the caller's instance in step with the database.
     for name in update_fields:
         setattr(lead, name, getattr(current, name))
@@ -276,11 +278,28 @@ def lead_assign_bulk(*, owner_by_lead: dict[int, int | None], by, reason_by_lead
     return len(owner_by_lead)
 
 
-def activity_log(*, lead: Lead, rep, kind: str, occurred_at: datetime, outcome: str = "") -> Activity:
+def activity_log(
+    *,
+    lead: Lead,
+    rep,
+    kind: str,
+    occurred_at: datetime,
+    outcome: str = "",
+    notes: str = "",
+    duration_minutes: int | None = None,
+) -> Activity:
     """Record a call, e-mail or meeting with a lead: stamps first_activity_at (the earliest one) and
     last_activity_at (the latest one), and after commit sends `activity_logged` (the SLA's contact clocks stop)."""
     with transaction.atomic():
-        activity = Activity.objects.create(lead=lead, rep=rep, kind=kind, occurred_at=occurred_at, outcome=outcome)
+        activity = Activity.objects.create(
+            lead=lead,
+            rep=rep,
+            kind=kind,
+            occurred_at=occurred_at,
+            outcome=outcome,
+            notes=notes,
+            duration_minutes=duration_minutes,
+        )
         Lead.objects.filter(pk=lead.pk).filter(
             Q(first_activity_at__isnull=True) | Q(first_activity_at__gt=occurred_at)
         ).update(first_activity_at=occurred_at)

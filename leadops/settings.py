@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "scoring",
     "routing",
     "sla",
+    "handoff",
     "playbooks",
 ]
 

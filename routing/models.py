@@ -103,6 +103,8 @@ class DecisionKind(models.TextChoices):
     INITIAL = "initial", "Initial routing"
     REROUTE = "reroute", "Re-routed"
     MANUAL = "manual", "Reassigned by hand"
+    HANDOFF = "handoff", "Accepted and handed to an AE"
+    RETURNED = "returned", "Returned by the AE to the SDR"
 
 
 class RoutingDecision(models.Model):

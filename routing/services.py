@@ -28,7 +28,7 @@ from leadops.rules import Stage
 from leadops.selectors import lead_list
 from leadops.services import as_actor, audit_log, lead_assign, lead_assign_bulk
 from routing import rules, selectors
-from routing.models import DecisionKind, RepMonthlyLoad, RoutingDecision, Territory, TerritoryMember
+from routing.models import DecisionKind, RepMonthlyLoad, RoutingDecision, RoutingQueue, Territory, TerritoryMember
 
 ROUTING = "routing"
 CONFIGURE = "leadops.configure_territories"
@@ -242,6 +242,12 @@ def unrouted_sqls_route(*, since: datetime, now: datetime | None = None, batch: 
 # More leads than this for one rep in one routing batch: one notification that lists them, not one each (a burst of
 # SQLs must not bury a rep under e-mails, and it keeps notifying as cheap as routing).
 DIGEST_OVER = 3
+# What the assignee is told by kind of decision (the handoff kinds are registered by the handoff app).
+NOTIFICATION_KINDS = {
+    DecisionKind.INITIAL: "lead_assigned",
+    DecisionKind.HANDOFF: "handoff",
+    DecisionKind.RETURNED: "lead_returned",
+}
 
 
 def routing_notify(*, decision_ids) -> int:
@@ -278,7 +284,7 @@ def routing_notify(*, decision_ids) -> int:
             for decision in batch:
                 notification_send(
                     recipient=decision.assignee,
-                    kind="lead_assigned" if decision.kind == DecisionKind.INITIAL else "lead_reassigned",
+                    kind=NOTIFICATION_KINDS.get(decision.kind, "lead_reassigned"),
                     message=f"{decision.lead} is yours: {' -> '.join(decision.path)}",
                     lead=decision.lead,
                     actor=decision.by_user,
@@ -340,6 +346,43 @@ def lead_reassign(*, lead: Lead, to_user, by, reason: str, now: datetime | None 
         lead_assign(lead=current, owner=to_user, by=by, reason=reason.strip(), at=now)
         _after_commit([decision])
     lead.owner_id, lead.assigned_at = current.owner_id, current.assigned_at
+    return decision
+
+
+def lead_hand_over(
+    *,
+    lead: Lead,
+    to_user,
+    by,
+    path: list[str],
+    reason: str,
+    kind: str,
+    now: datetime,
+    territory=None,
+    queue_owner=None,
+) -> RoutingDecision:
+    """Record that the lead goes to `to_user` (None: nobody yet) for a lifecycle step (an SDR's accept hands it to an
+    AE, an AE's return gives it back to the SDR): a routing decision with its path, the assignment and its audit
+    entry, and after commit the clocks and notifications every routing decision brings. The caller holds the lead's
+    row lock and has checked who may do this. Nobody to give it to: the lead waits in the overflow queue of
+    `queue_owner` (the team's manager)."""
+    decision = RoutingDecision.objects.create(
+        lead=lead,
+        assignee=to_user,
+        queue="" if to_user is not None else RoutingQueue.OVERFLOW,
+        queue_owner=None if to_user is not None else queue_owner,
+        territory=territory,
+        path=path,
+        reason=reason,
+        decided_at=now,
+        by_user=as_actor(by).user,
+        by_system=as_actor(by).system,
+        kind=kind,
+    )
+    # No monthly-load count: the load counters pace how many new SQLs routing gives each rep, and neither an AE's
+    # handoffs nor a lead coming back to the SDR who already had it is one.
+    lead_assign(lead=lead, owner=to_user, by=by, reason=reason, at=now)
+    _after_commit([decision])
     return decision
 
 

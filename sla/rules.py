@@ -53,6 +53,9 @@ def policies_starting(*, event: str, policies, lead: LeadFacts) -> list[tuple[Po
             continue
         if policy.starts_on == "sql_assigned" and lead.stage != "sql":
             continue
+        # Contact clocks are for a rep given a lead nobody has worked yet, not for the AE an accepted lead goes to.
+        if policy.starts_on == "assigned" and lead.stage not in ("mql", "sql"):
+            continue
         if policy.hand_raiser and not lead.fast_tracked:
             continue
         if policy.temperature and policy.temperature != lead_temperature(lead.temperature):

@@ -298,6 +298,8 @@ def clocks_for_stage_change(*, lead_ids, to_stage: str, at: datetime) -> None:
         Stage.ACCEPTED: ["accepted_or_rejected"],
         Stage.REJECTED: ["accepted_or_rejected", "ae_reviewed"],
         Stage.OPPORTUNITY: ["ae_reviewed"],
+        # The AE returned the accepted lead to the SDR: their review is done.
+        Stage.SQL: ["ae_reviewed"],
         Stage.NURTURE: ["rationale_given"],
         Stage.DISQUALIFIED: ["rationale_given"],
     }.get(to_stage, [])

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from handoff import views
+
+app_name = "handoff"
+
+urlpatterns = [
+    path("leads/<int:lead_id>/accept/", views.lead_accept, name="lead_accept"),
+    path("leads/<int:lead_id>/reject/", views.lead_reject, name="lead_reject"),
+    path("leads/<int:lead_id>/activity/", views.lead_activity, name="lead_activity"),
+    path("leads/<int:lead_id>/claim/", views.lead_claim, name="lead_claim"),
+    path("leads/<int:lead_id>/sal/", views.lead_sal_accept, name="lead_sal_accept"),
+    path("leads/<int:lead_id>/return/", views.lead_return, name="lead_return"),
+    path("leads/<int:lead_id>/opportunity/", views.lead_opportunity, name="lead_opportunity"),
+]
