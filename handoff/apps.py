@@ -23,3 +23,9 @@ class HandoffConfig(AppConfig):
         notification_kind_register("lead_returned", "An AE returned a lead you had accepted", True)
         lead_panels.connect(lead_actions_panel, dispatch_uid="handoff.lead_actions")
         lead_sal_accepted.connect(_on_sal_accepted, dispatch_uid="handoff.sal_accepted")
+
+        # After routing's and the SLA's answers (app order): the demo's rejections get their reason codes.
+        from handoff.demo import demo_handoff_seeded
+        from leadops.demo.signals import demo_world_seeded
+
+        demo_world_seeded.connect(demo_handoff_seeded, dispatch_uid="handoff.demo")
