@@ -73,3 +73,15 @@ class PreviewForm(forms.Form):
         elif data.get("calendar") is None and "calendar" not in self.errors:
             self.add_error("calendar", "Choose a territory or write a calendar.")
         return data
+
+
+class PolicyChangeDecisionForm(forms.Form):
+    """Approve or reject a loosening policy change: a note, required to reject (sla.services says so by field)."""
+
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+        label="Note",
+        help_text="Why you approve or reject it; required to reject.",
+    )

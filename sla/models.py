@@ -100,6 +100,11 @@ class SlaClock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     escalation_step = models.PositiveSmallIntegerField(default=0)
     next_step_at = models.DateTimeField(null=True, blank=True)
+    # While an ownership dispute on the lead is open the owner's clocks stand still: `paused_at` is when they
+    # stopped, `remaining` the business (or wall-clock) time that was left to the next step, and `next_step_at` is
+    # null so the sweep takes no step. Resuming moves the due time and the steps still to come by the pause.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    remaining = models.DurationField(null=True, blank=True)
     # The steps as planned when the clock started: [[due ISO time, action], ...], step 0 being the breach; a
     # policy edited later does not move a running clock.
     schedule = models.JSONField(default=list)
@@ -119,10 +124,29 @@ class SlaClock(models.Model):
                 condition=Q(state__in=[value for value, _ in ClockState.choices]), name="sla_clock_state_valid"
             ),
             models.CheckConstraint(condition=Q(due_at__gte=models.F("started_at")), name="sla_clock_due_after_start"),
+            models.CheckConstraint(
+                condition=Q(paused_at__isnull=True) | Q(next_step_at__isnull=True),
+                name="sla_clock_paused_takes_no_step",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.policy} on lead {self.lead_id} ({self.state})"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None and self.stopped_at is None
+
+    @property
+    def remaining_text(self) -> str:
+        """'3 h 20 min', '2 d 4 h', '45 min' of what was left when the clock paused; '' when it is not paused."""
+        if self.remaining is None:
+            return ""
+        minutes = int(self.remaining.total_seconds() // 60)
+        days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+        if days:
+            return f"{days} d {hours} h"
+        return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 class SlaEscalation(models.Model):
@@ -140,3 +164,77 @@ class SlaEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"clock {self.clock_id} step {self.step}: {self.action}"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved and applied"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Replaced by a later proposal"
+
+
+class SlaPolicyChange(models.Model):
+    """A change that loosens a policy, stored instead of applied until a second person approves it.
+
+    `data` is the whole policy as proposed and `base` the policy as it was when proposed (target in seconds), so
+    approving applies exactly the fields the proposal changed and refuses when someone changed those meanwhile.
+    `contributors` are everyone who proposed it or a pending change it replaced: none of them may decide it.
+    """
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="changes")
+    data = models.JSONField()
+    base = models.JSONField()
+    loosens = models.CharField(max_length=500, help_text="How the change makes the policy less strict, in words.")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    contributors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="sla_policy_changes")
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    )
+    status = models.CharField(max_length=12, choices=ChangeStatus.choices, default=ChangeStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(status="pending"), name="sla_policy_one_pending_change"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[value for value, _ in ChangeStatus.choices]),
+                name="sla_policy_change_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="sla_policy_change_decided_when_not_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"change {self.pk} of {self.policy} ({self.status})"
+
+    @property
+    def proposed_changes(self) -> list[tuple[str, str, str]]:
+        """(field, as it was, as proposed) for each field the proposal changes, in words for the pages."""
+
+        def text(name, value):
+            if name == "target":
+                return str(timedelta(seconds=value))
+            if name == "ladder":
+                return "; ".join(f"{step['at']}× {step['action']}" for step in value) or "no steps"
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            return str(value)
+
+        return [
+            (name.replace("_", " "), text(name, self.base.get(name)), text(name, value))
+            for name, value in self.data.items()
+            if self.base.get(name) != value
+        ]

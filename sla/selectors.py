@@ -1,4 +1,5 @@
-"""Reads of the SLA, scoped to the person asking: a lead's clocks, a rep's open clocks, a team's board."""
+"""Reads of the SLA, scoped to the person asking: a lead's clocks, a rep's open clocks, a team's board, the policy
+changes waiting for a second person."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 
 from leadops.models import Lead
+from leadops.permissions import has_any_role_perm
 from leadops.selectors import lead_list
-from sla.models import OPEN_STATES, ClockState, SlaClock, SlaPolicy
+from sla.models import OPEN_STATES, ChangeStatus, ClockState, SlaClock, SlaPolicy, SlaPolicyChange
 
 AT_RISK_WITHIN = timedelta(hours=1)
 
@@ -96,7 +98,7 @@ def team_board(*, user, now: datetime) -> dict:
     return {
         "at_risk": list(
             running(clocks)
-            .filter(state=ClockState.OPEN, due_at__gt=now, due_at__lte=now + AT_RISK_WITHIN)
+            .filter(state=ClockState.OPEN, paused_at__isnull=True, due_at__gt=now, due_at__lte=now + AT_RISK_WITHIN)
             .select_related(*related)
             .order_by("due_at")[:100]
         ),
@@ -109,3 +111,28 @@ def team_board(*, user, now: datetime) -> dict:
         "week_rate": round(100 * met / closed, 1) if closed else None,
         "week_closed": closed,
     }
+
+
+# Who sees policy changes: RevOps, who propose them, and whoever may approve them (sla.services.POLICY_APPROVE_PERMS).
+POLICY_CHANGE_READERS = ("leadops.configure_territories", "leadops.approve_scoring_rules")
+
+
+def policy_changes(*, user, policy: SlaPolicy | None = None) -> QuerySet[SlaPolicyChange]:
+    """Policy changes, newest first, with what the pages show of them (one query plus one for the contributors);
+    none for someone who neither configures policies nor approves changes."""
+    if not has_any_role_perm(user, POLICY_CHANGE_READERS):
+        return SlaPolicyChange.objects.none()
+    changes = SlaPolicyChange.objects.select_related("policy", "proposed_by", "decided_by").prefetch_related(
+        "contributors"
+    )
+    return changes.filter(policy=policy) if policy is not None else changes
+
+
+def pending_policy_changes(*, user, policy: SlaPolicy | None = None) -> QuerySet[SlaPolicyChange]:
+    return policy_changes(user=user, policy=policy).filter(status=ChangeStatus.PENDING)
+
+
+def policy_changes_to_decide(*, user) -> QuerySet[SlaPolicyChange]:
+    """Pending changes this person may approve or reject: none they proposed or co-proposed (the same four eyes as
+    sla.services.policy_change_refusal, which a test proves the two agree on)."""
+    return pending_policy_changes(user=user).exclude(contributors=user).exclude(proposed_by=user)

@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from leadops.models import AuditEntry, Lead, RepProfile
+from leadops.permissions import has_any_role_perm
 from leadops.rules import IllegalTransition, Stage
-from leadops.services import Actor, audit_log, lead_transition
+from leadops.services import Actor, as_actor, audit_log, lead_transition
 from sla import rules
 from sla.calendars import DEFAULT_REASON, CalendarSpecError, WorkCalendar, default_calendar
-from sla.models import OPEN_STATES, ClockState, SlaClock, SlaEscalation, SlaPolicy
+from sla.models import OPEN_STATES, ChangeStatus, ClockState, SlaClock, SlaEscalation, SlaPolicy, SlaPolicyChange
 
 logger = logging.getLogger(__name__)
 
@@ -553,9 +554,43 @@ def _jsonable(value):
     return str(value) if isinstance(value, timedelta) else value
 
 
-def sla_policy_save(*, by, data: dict, policy: SlaPolicy | None = None) -> SlaPolicy:
-    """Create or change a policy: validated as a whole (problems by field, nothing saved), audited with what changed
-    and, when the change loosens the policy, with how. Running clocks keep the schedule they started with."""
+def _policy_to_json(data: dict) -> dict:
+    """A policy's fields as stored on a pending change: the target in seconds."""
+    return {name: data[name].total_seconds() if name == "target" else data[name] for name in POLICY_FIELDS}
+
+
+def _policy_from_json(data: dict) -> dict:
+    return {name: timedelta(seconds=data[name]) if name == "target" else data[name] for name in POLICY_FIELDS}
+
+
+def _policy_diff(before: dict | None, after: dict) -> dict:
+    return {
+        name: [_jsonable(before[name]) if before else None, _jsonable(after[name])]
+        for name in POLICY_FIELDS
+        if before is None or before[name] != after[name]
+    }
+
+
+@dataclass
+class PolicySaveResult:
+    """What saving a policy did: applied at once (`change` is None), or stored as `change`, a loosening change
+    waiting for a second person's approval (the policy itself is as it was)."""
+
+    policy: SlaPolicy
+    change: SlaPolicyChange | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.change is None
+
+
+def sla_policy_save(*, by, data: dict, policy: SlaPolicy | None = None) -> PolicySaveResult:
+    """Create or change a policy, validated as a whole (problems by field, nothing saved).
+
+    A change that keeps or tightens the policy applies at once and is audited with what changed. One that loosens it
+    (rules.policy_loosened: a longer target, wall clock to business time, a ladder step removed or later, switched
+    off) is not applied: it is stored as a pending SlaPolicyChange for a second person to approve, as scoring changes
+    are. Running clocks keep the schedule they started with either way."""
     merged = {
         **(
             _policy_data(policy)
@@ -568,22 +603,173 @@ def sla_policy_save(*, by, data: dict, policy: SlaPolicy | None = None) -> SlaPo
     if problems:
         raise ValidationError(problems)
     before = _policy_data(policy) if policy else None
+    loosened = rules.policy_loosened(before, merged) if before else []
+    if loosened:
+        return PolicySaveResult(policy, _policy_change_propose(policy=policy, by=by, proposed=merged))
     with transaction.atomic():
         policy = policy or SlaPolicy()
         for name in POLICY_FIELDS:
             setattr(policy, name, merged[name])
         policy.save()
-        changes = {
-            name: [_jsonable(before[name]) if before else None, _jsonable(merged[name])]
-            for name in POLICY_FIELDS
-            if before is None or before[name] != merged[name]
-        }
-        loosened = rules.policy_loosened(before, merged) if before else []
         audit_log(
-            actor=by if isinstance(by, Actor) else Actor(user=by),
+            actor=as_actor(by),
             action="sla.policy_save" if before else "sla.policy_create",
             obj=policy,
-            reason="loosens: " + "; ".join(loosened) if loosened else "",
-            changes=changes,
+            changes=_policy_diff(before, merged),
         )
-    return policy
+    return PolicySaveResult(policy)
+
+
+# --- four eyes on loosening a policy ---------------------------------------------------------------------------------
+
+# Who decides a loosening change: RevOps, who configure the policies, or a sales manager, who approves scoring changes.
+POLICY_APPROVE_PERMS = ("leadops.configure_territories", "leadops.approve_scoring_rules")
+
+
+class PolicyChangeError(ValueError):
+    """A decision the change's state, the person's role or four eyes does not allow; the message says why.
+    `field` names the form field it is about, when it is about one."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "the system"
+
+
+def _policy_change_propose(*, policy: SlaPolicy, by, proposed: dict) -> SlaPolicyChange:
+    """Store a loosening change of `policy` instead of applying it. A pending change of the same policy is replaced
+    (marked superseded): the new proposal starts from the policy as it is now, and everyone who proposed either is a
+    contributor of the new one, so neither decides it."""
+    actor = as_actor(by)
+    now = timezone.now()
+    with transaction.atomic():
+        policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)  # one proposal at a time per policy
+        current = _policy_data(policy)
+        loosened = rules.policy_loosened(current, proposed)
+        replaced = (
+            SlaPolicyChange.objects.select_for_update()
+            .filter(policy=policy, status=ChangeStatus.PENDING)
+            .prefetch_related("contributors")
+            .first()
+        )
+        contributors = {actor.user.pk} if actor.user is not None else set()
+        if replaced is not None:
+            contributors |= {user.pk for user in replaced.contributors.all()}
+            replaced.status, replaced.decided_at, replaced.decided_by = ChangeStatus.SUPERSEDED, now, actor.user
+            replaced.decision_note = f"Replaced by a later proposal of {_name(actor.user)}."
+            replaced.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+        change = SlaPolicyChange.objects.create(
+            policy=policy,
+            data=_policy_to_json(proposed),
+            base=_policy_to_json(current),
+            loosens="; ".join(loosened)[:500],
+            proposed_by=actor.user,
+            proposed_at=now,
+            replaces=replaced,
+        )
+        change.contributors.set(contributors)
+        audit_log(
+            actor=actor,
+            action="sla.policy_change_propose",
+            obj=policy,
+            reason="loosens: " + "; ".join(loosened),
+            changes={
+                **_policy_diff(current, proposed),
+                "change": change.pk,
+                **({"replaces": replaced.pk} if replaced else {}),
+            },
+            at=now,
+        )
+    return change
+
+
+def policy_change_refusal(*, change: SlaPolicyChange, by) -> str | None:
+    """Why this person may not approve or reject this change now, or None when they may: an admin or a manager who
+    proposed neither it nor a pending change it replaced. The pages show the buttons exactly when this is None."""
+    if not has_any_role_perm(by, POLICY_APPROVE_PERMS):
+        return "Your role does not allow you to approve or reject service-level policy changes."
+    if change.status != ChangeStatus.PENDING:
+        return f"This change is {change.get_status_display().lower()}, not waiting for approval."
+    if by.pk == change.proposed_by_id:
+        return "You proposed this change; another person has to approve or reject it."
+    if any(user.pk == by.pk for user in change.contributors.all()):
+        return "You proposed a change it replaced; another person has to approve or reject it."
+    return None
+
+
+def _decidable(change: SlaPolicyChange, by) -> SlaPolicyChange:
+    """The change locked for the decision, or PolicyChangeError saying why this person may not decide it."""
+    locked = (
+        SlaPolicyChange.objects.select_for_update(of=("self",))
+        .select_related("policy", "proposed_by")
+        .get(pk=change.pk)
+    )
+    refusal = policy_change_refusal(change=locked, by=by)
+    if refusal is not None:
+        raise PolicyChangeError(refusal)
+    return locked
+
+
+def sla_policy_change_approve(*, change: SlaPolicyChange, by, note: str = "") -> SlaPolicyChange:
+    """A second person approves a loosening change: the fields it changes are applied to the policy as it is now.
+    Refused, with the reason, when someone changed those same fields since it was proposed (it no longer applies
+    cleanly) or the result is no longer a valid policy."""
+    now = timezone.now()
+    with transaction.atomic():
+        change = _decidable(change, by)
+        policy = SlaPolicy.objects.select_for_update().get(pk=change.policy_id)
+        current, base, proposed = _policy_data(policy), _policy_from_json(change.base), _policy_from_json(change.data)
+        changed = [name for name in POLICY_FIELDS if proposed[name] != base[name]]
+        moved = [name for name in changed if current[name] != base[name]]
+        if moved:
+            raise PolicyChangeError(
+                f"{policy.name} was changed after this proposal ({', '.join(moved)}), so it no longer applies "
+                "cleanly. Reject it and propose the change again from the policy as it is now."
+            )
+        merged = {**current, **{name: proposed[name] for name in changed}}
+        problems = rules.policy_problems(merged)
+        if problems:
+            text = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items())
+            raise PolicyChangeError(f"Applied to {policy.name} as it is now, this change is not valid: {text}")
+        loosened = rules.policy_loosened(current, merged)
+        for name in POLICY_FIELDS:
+            setattr(policy, name, merged[name])
+        policy.save()
+        change.status, change.decided_by, change.decided_at = ChangeStatus.APPROVED, by, now
+        change.decision_note = (note or "").strip()
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit_log(
+            actor=as_actor(by),
+            action="sla.policy_change_approve",
+            obj=policy,
+            reason=f"approves change {change.pk} proposed by {_name(change.proposed_by)}"
+            + (f"; loosens: {'; '.join(loosened)}" if loosened else "")
+            + (f"; {change.decision_note}" if change.decision_note else ""),
+            changes={**_policy_diff(current, merged), "change": change.pk},
+            at=now,
+        )
+    return change
+
+
+def sla_policy_change_reject(*, change: SlaPolicyChange, by, note: str) -> SlaPolicyChange:
+    """A second person rejects a loosening change, saying why; the policy stays as it is."""
+    if not (note or "").strip():
+        raise PolicyChangeError("Say why the change is rejected, for the person who proposed it.", field="note")
+    now = timezone.now()
+    with transaction.atomic():
+        change = _decidable(change, by)
+        change.status, change.decided_by, change.decided_at = ChangeStatus.REJECTED, by, now
+        change.decision_note = note.strip()
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit_log(
+            actor=as_actor(by),
+            action="sla.policy_change_reject",
+            obj=change.policy,
+            reason=f"rejects change {change.pk} proposed by {_name(change.proposed_by)}: {change.decision_note}",
+            changes={"change": change.pk, "loosens": change.loosens},
+            at=now,
+        )
+    return change

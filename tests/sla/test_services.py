@@ -12,8 +12,8 @@ from leadops.rules import Stage
 from leadops.services import activity_log, lead_transition
 from routing.services import lead_reassign
 from sla.calendars import DEFAULT_REASON
-from sla.models import SlaClock
-from sla.services import clock_start, sla_policy_save
+from sla.models import SlaClock, SlaPolicy
+from sla.services import clock_start, sla_policy_change_approve, sla_policy_save
 from tests.sla.conftest import berlin, new_sql
 
 pytestmark = pytest.mark.django_db
@@ -211,17 +211,28 @@ def test_a_reassigning_step_is_refused_where_no_routing_applies(policies, admin_
 
 
 def test_a_policy_change_is_audited_and_says_when_it_loosens_the_target(policies, admin_user):
-    sla_policy_save(by=admin_user, policy=policies["contact-hot"], data={"target": dt.timedelta(minutes=10)})
-    entry = AuditEntry.objects.get(action="sla.policy_save")
+    # Loosening waits for a second person (tests/sla/test_policy_four_eyes.py): the proposal is what is audited.
+    result = sla_policy_save(by=admin_user, policy=policies["contact-hot"], data={"target": dt.timedelta(minutes=10)})
+    entry = AuditEntry.objects.get(action="sla.policy_change_propose")
     assert entry.actor == admin_user
-    assert entry.changes == {"target": ["0:05:00", "0:10:00"]}
+    assert entry.changes == {"target": ["0:05:00", "0:10:00"], "change": result.change.pk}
     assert entry.reason == "loosens: target 0:05:00 -> 0:10:00"
 
 
-def test_running_clocks_keep_the_schedule_they_started_with(germany, route, policies, admin_user):
+def test_a_tightening_change_is_audited_without_a_loosening_reason(policies, admin_user):
+    sla_policy_save(by=admin_user, policy=policies["contact-hot"], data={"target": dt.timedelta(minutes=3)})
+    entry = AuditEntry.objects.get(action="sla.policy_save")
+    assert entry.actor == admin_user
+    assert entry.changes == {"target": ["0:05:00", "0:03:00"]}
+    assert entry.reason == ""
+
+
+def test_running_clocks_keep_the_schedule_they_started_with(germany, route, policies, admin_user, manager):
     lead = new_sql(at=MONDAY_10, temperature="hot")
     route(lead, MONDAY_10)
-    sla_policy_save(by=admin_user, policy=policies["contact-hot"], data={"target": dt.timedelta(minutes=30)})
+    result = sla_policy_save(by=admin_user, policy=policies["contact-hot"], data={"target": dt.timedelta(minutes=30)})
+    sla_policy_change_approve(change=result.change, by=manager)
+    assert SlaPolicy.objects.get(key="contact-hot").target == dt.timedelta(minutes=30)
     assert clocks(lead)["contact-hot"].due_at == berlin(2026, 11, 30, 10, 5)
 
 

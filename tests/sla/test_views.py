@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from leadops.models import AuditEntry
-from sla.models import SlaClock, SlaPolicy
+from sla.models import SlaClock, SlaPolicy, SlaPolicyChange
 from sla.panels import lead_sla_panel
 from sla.services import clock_start, sla_sweep
 from tests.factories import LeadFactory
@@ -124,10 +124,24 @@ def test_an_admin_changes_a_target_and_it_is_audited(client, admin_user, policie
     url = reverse("sla:policy_edit", args=["contact-warm"])
     data = {"name": "Time to contact, warm lead", "target_minutes": 20, "active": "on", "ladder": "[]"}
     assert client.post(url, data).status_code == 302
+    # A longer target and fewer steps loosen the policy: stored for a second person's approval, not applied.
     policy = SlaPolicy.objects.get(key="contact-warm")
-    assert (policy.target, policy.ladder) == (dt.timedelta(minutes=20), [])
-    entry = AuditEntry.objects.get(action="sla.policy_save")
+    assert (policy.target, len(policy.ladder)) == (dt.timedelta(minutes=15), 3)
+    change = SlaPolicyChange.objects.get(policy=policy, status="pending")
+    assert (change.data["target"], change.data["ladder"]) == (1200, [])
+    entry = AuditEntry.objects.get(action="sla.policy_change_propose")
     assert "notify_owner removed" in entry.reason and "target 0:15:00 -> 0:20:00" in entry.reason
+
+
+def test_an_admin_tightens_a_target_and_it_applies_at_once(client, admin_user, policies):
+    client.force_login(admin_user)
+    url = reverse("sla:policy_edit", args=["contact-warm"])
+    ladder = json.dumps(SlaPolicy.objects.get(key="contact-warm").ladder)
+    data = {"name": "Time to contact, warm lead", "target_minutes": 10, "active": "on", "ladder": ladder}
+    assert client.post(url, data).status_code == 302
+    assert SlaPolicy.objects.get(key="contact-warm").target == dt.timedelta(minutes=10)
+    assert AuditEntry.objects.get(action="sla.policy_save").changes == {"target": ["0:15:00", "0:10:00"]}
+    assert not SlaPolicyChange.objects.exists()
 
 
 def test_a_zero_target_is_refused_on_the_page_and_nothing_changes(client, admin_user, policies):
