@@ -150,3 +150,26 @@ def policy_loosened(old: dict, new: dict) -> list[str]:
         elif min(later) > at:
             reasons.append(f"{action} at {at:g}x -> {min(later):g}x")
     return reasons
+
+
+def schedule_resumed(
+    *,
+    schedule: list[tuple[datetime, str]],
+    taken: int,
+    paused_at: datetime,
+    resumed_at: datetime,
+    between: Callable[[datetime, datetime], timedelta],
+    add: Callable[[datetime, timedelta], datetime],
+) -> list[tuple[datetime, str]]:
+    """A paused clock's steps once it resumes: the `taken` steps, and any that were already due when it paused, keep
+    their times; every later step is due once the same time is left after `resumed_at` as was left at `paused_at`
+    (`between` and `add` are the wall clock's or the business calendar's, so a pause over a weekend or a holiday
+    costs only the working time that really passed before it)."""
+    return [
+        (at, action) if index < taken or at <= paused_at else (add(resumed_at, between(paused_at, at)), action)
+        for index, (at, action) in enumerate(schedule)
+    ]
+
+
+def wall_clock_between(start: datetime, end: datetime) -> timedelta:
+    return end - start

@@ -326,8 +326,9 @@ def clocks_for_activity(*, lead_id: int, rep_id: int, occurred_at: datetime) -> 
 
 def clocks_for_dispute(*, dispute_id: int, status: str) -> None:
     """An ownership dispute opened starts the resolution clock, held by the rep who opened it (their manager is told
-    at breach); resolving it stops the clock."""
-    from routing.models import OwnershipDispute
+    at breach), and pauses the owner's other clocks on the lead: nobody is penalised while who owns it is in
+    question. Resolving it stops the resolution clock and resumes the paused clocks with the time they had left."""
+    from routing.models import DisputeStatus, OwnershipDispute
 
     dispute = OwnershipDispute.objects.select_related("lead").get(pk=dispute_id)
     if status == "open":
@@ -335,13 +336,155 @@ def clocks_for_dispute(*, dispute_id: int, status: str) -> None:
             _start_for_event(
                 lead=dispute.lead, event="dispute_opened", owner_id=dispute.opened_by_id, at=dispute.opened_at
             )
+            if dispute.status == DisputeStatus.OPEN:  # a late signal for a dispute resolved since pauses nothing
+                clocks_pause(lead_id=dispute.lead_id, at=dispute.opened_at, reason=f"ownership dispute {dispute.pk}")
     else:
-        clocks_stop(
-            lead_id=dispute.lead_id,
-            stops_on="dispute_resolved",
-            at=dispute.resolved_at or timezone.now(),
-            outcome=f"dispute resolved: {dispute.get_outcome_display()}",
+        at = dispute.resolved_at or timezone.now()
+        with transaction.atomic():
+            clocks_stop(
+                lead_id=dispute.lead_id,
+                stops_on="dispute_resolved",
+                at=at,
+                outcome=f"dispute resolved: {dispute.get_outcome_display()}",
+            )
+            if not OwnershipDispute.objects.filter(lead_id=dispute.lead_id, status=DisputeStatus.OPEN).exists():
+                clocks_resume(
+                    lead_id=dispute.lead_id,
+                    at=at,
+                    reason=f"ownership dispute {dispute.pk} resolved: {dispute.get_outcome_display()}",
+                )
+
+
+# What _clocks_start notes on a clock that counts wall-clock time (any other note names a business calendar).
+WALL_CLOCK_NOTE = "wall clock"
+
+
+class _ClockCounters:
+    """`between` and `add` of each clock of one lead: the wall clock, or the lead's business calendar (read once)."""
+
+    def __init__(self, lead_id: int):
+        self.lead_id = lead_id
+        self._calendar = None
+
+    def of(self, clock: SlaClock):
+        if clock.calendar_note == WALL_CLOCK_NOTE:
+            return rules.wall_clock_between, rules.wall_clock_add
+        if self._calendar is None:
+            self._calendar, _note = calendar_of_lead(self.lead_id)
+        return self._calendar.between, self._calendar.add
+
+
+def clocks_pause(*, lead_id: int, at: datetime, reason: str) -> int:
+    """Stop the lead owner's running clocks (except a dispute's own) at `at`: each keeps the time that was left to
+    its next step in `remaining` and takes no sweep step (`next_step_at` null) until clocks_resume. Clocks already
+    paused, and those with no step left to take, are left as they are. Returns how many paused."""
+    owner_id = Lead.objects.filter(pk=lead_id).values_list("owner_id", flat=True).first()
+    if owner_id is None:
+        return 0
+    counters = _ClockCounters(lead_id)
+    with transaction.atomic():
+        clocks = list(
+            SlaClock.objects.filter(
+                lead_id=lead_id,
+                owner_id=owner_id,
+                state__in=OPEN_STATES,
+                stopped_at__isnull=True,
+                paused_at__isnull=True,
+                next_step_at__isnull=False,
+            )
+            .exclude(policy__stops_on="dispute_resolved")
+            .select_for_update(of=("self",))
+            .order_by("pk")
         )
+        paused = {}
+        for clock in clocks:
+            between, _add = counters.of(clock)
+            remaining = max(between(at, clock.next_step_at), timedelta(0))
+            if SlaClock.objects.filter(pk=clock.pk, paused_at__isnull=True, stopped_at__isnull=True).update(
+                paused_at=at, remaining=remaining, next_step_at=None
+            ):
+                paused[clock.pk] = str(remaining)
+        if paused:
+            audit_log(
+                actor=SLA,
+                action="sla.clock_pause",
+                object_type="leadops.lead",
+                object_id=lead_id,
+                object_repr=f"lead {lead_id}",
+                reason=f"paused while {reason} is open",
+                at=at,
+                changes={"remaining": paused},
+            )
+    return len(paused)
+
+
+def clocks_resume(*, lead_id: int, at: datetime, reason: str) -> int:
+    """Start the lead's paused clocks again at `at`: the due time and every step still to come are moved so that the
+    same business (or wall-clock) time is left as when they paused (rules.schedule_resumed). A paused clock whose
+    owner no longer owns the lead (the dispute moved it) is closed as a reassignment closes it. Returns how many
+    resumed."""
+    owner_id = Lead.objects.filter(pk=lead_id).values_list("owner_id", flat=True).first()
+    counters = _ClockCounters(lead_id)
+    with transaction.atomic():
+        clocks = list(
+            SlaClock.objects.filter(
+                lead_id=lead_id, paused_at__isnull=False, state__in=OPEN_STATES, stopped_at__isnull=True
+            )
+            .select_related("owner")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        others = [clock for clock in clocks if clock.owner_id != owner_id]
+        if others:
+            owner = Lead.objects.select_related("owner").get(pk=lead_id).owner
+            clocks_cancel(
+                lead_id=lead_id,
+                at=at,
+                outcome=f"reassigned to {owner or 'nobody'}",
+                keep_owner_id=owner_id,
+                keep_stops_on=("dispute_resolved",),
+            )
+        resumed = {}
+        for clock in clocks:
+            if clock.owner_id != owner_id:
+                continue
+            between, add = counters.of(clock)
+            schedule = rules.schedule_resumed(
+                schedule=[(parse_datetime(due), action) for due, action in clock.schedule],
+                taken=clock.escalation_step,
+                paused_at=clock.paused_at,
+                resumed_at=at,
+                between=between,
+                add=add,
+            )
+            values = {
+                "paused_at": None,
+                "remaining": None,
+                "schedule": [[due.isoformat(), action] for due, action in schedule],
+                "next_step_at": schedule[clock.escalation_step][0] if clock.escalation_step < len(schedule) else None,
+            }
+            if clock.state == ClockState.OPEN:
+                values["due_at"] = schedule[0][0]
+            if SlaClock.objects.filter(pk=clock.pk, paused_at=clock.paused_at, stopped_at__isnull=True).update(
+                **values
+            ):
+                resumed[clock.pk] = {
+                    "paused_at": clock.paused_at.isoformat(),
+                    "remaining": str(clock.remaining),
+                    "next_step_at": values["next_step_at"].isoformat() if values["next_step_at"] else None,
+                }
+        if resumed:
+            audit_log(
+                actor=SLA,
+                action="sla.clock_resume",
+                object_type="leadops.lead",
+                object_id=lead_id,
+                object_repr=f"lead {lead_id}",
+                reason=f"resumed: {reason}",
+                at=at,
+                changes={"clocks": resumed},
+            )
+    return len(resumed)
 
 
 # --- the sweep -----------------------------------------------------------------------------------------------------
