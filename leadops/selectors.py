@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
-from leadops.models import AuditEntry, Lead, Opportunity, Team
+from leadops.models import AuditEntry, IntentSignal, Lead, Opportunity, Team
 from leadops.permissions import has_role_perm
 from leadops.rules import Stage
 
@@ -45,6 +45,14 @@ def lead_list(*, user) -> QuerySet[Lead]:
 
 def lead_get(*, user, lead_id: int) -> Lead:
     return lead_list(user=user).get(pk=lead_id)
+
+
+def intent_signals_of(*, lead: Lead) -> QuerySet[IntentSignal]:
+    """Intent signals about the lead itself or its company, newest first."""
+    about = Q(lead=lead)
+    if lead.account_id:
+        about |= Q(account_id=lead.account_id, lead__isnull=True)
+    return IntentSignal.objects.filter(about).order_by("-observed_at", "-pk")
 
 
 def lead_queue(*, user, stages=SDR_QUEUE_STAGES) -> QuerySet[Lead]:

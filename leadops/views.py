@@ -126,6 +126,8 @@ def lead_detail(request, lead_id: int):
             "events": lead.events.order_by("-occurred_at")[:50],
             "event_total": lead.events.count(),
             "activities": lead.activities.select_related("rep").order_by("-occurred_at")[:20],
+            # Third-party intent about the lead or its company, newest first.
+            "intent_signals": selectors.intent_signals_of(lead=lead)[:20],
             "opportunities": lead.opportunities.order_by("-created_at"),
             "explanation": lead_score_explanation(lead=lead),
             # What feature apps (routing, SLA, playbooks) know about the lead, each as its own panel.
