@@ -366,12 +366,19 @@ class _ClockCounters:
         self.lead_id = lead_id
         self._calendar = None
 
-    def of(self, clock: SlaClock):
+    def count(self, clock: SlaClock, work):
+        """`work(between, add)` on the clock's own counting, and whether it had to fall back to the default calendar:
+        a territory calendar edited during the pause may no longer reach the time left, and a dispute's signal must
+        not fail for it (the clock would stay paused for good)."""
         if clock.calendar_note == WALL_CLOCK_NOTE:
-            return rules.wall_clock_between, rules.wall_clock_add
+            return work(rules.wall_clock_between, rules.wall_clock_add), False
         if self._calendar is None:
             self._calendar, _note = calendar_of_lead(self.lead_id)
-        return self._calendar.between, self._calendar.add
+        try:
+            return work(self._calendar.between, self._calendar.add), False
+        except (ValueError, OverflowError):
+            fallback = default_calendar()
+            return work(fallback.between, fallback.add), True
 
 
 def clocks_pause(*, lead_id: int, at: datetime, reason: str) -> int:
@@ -398,8 +405,9 @@ def clocks_pause(*, lead_id: int, at: datetime, reason: str) -> int:
         )
         paused = {}
         for clock in clocks:
-            between, _add = counters.of(clock)
-            remaining = max(between(at, clock.next_step_at), timedelta(0))
+            remaining, _fallback = counters.count(
+                clock, lambda between, _add, clock=clock: max(between(at, clock.next_step_at), timedelta(0))
+            )
             if SlaClock.objects.filter(pk=clock.pk, paused_at__isnull=True, stopped_at__isnull=True).update(
                 paused_at=at, remaining=remaining, next_step_at=None
             ):
@@ -448,14 +456,16 @@ def clocks_resume(*, lead_id: int, at: datetime, reason: str) -> int:
         for clock in clocks:
             if clock.owner_id != owner_id:
                 continue
-            between, add = counters.of(clock)
-            schedule = rules.schedule_resumed(
-                schedule=[(parse_datetime(due), action) for due, action in clock.schedule],
-                taken=clock.escalation_step,
-                paused_at=clock.paused_at,
-                resumed_at=at,
-                between=between,
-                add=add,
+            schedule, fallback = counters.count(
+                clock,
+                lambda between, add, clock=clock: rules.schedule_resumed(
+                    schedule=[(parse_datetime(due), action) for due, action in clock.schedule],
+                    taken=clock.escalation_step,
+                    paused_at=clock.paused_at,
+                    resumed_at=at,
+                    between=between,
+                    add=add,
+                ),
             )
             values = {
                 "paused_at": None,
@@ -472,6 +482,7 @@ def clocks_resume(*, lead_id: int, at: datetime, reason: str) -> int:
                     "paused_at": clock.paused_at.isoformat(),
                     "remaining": str(clock.remaining),
                     "next_step_at": values["next_step_at"].isoformat() if values["next_step_at"] else None,
+                    **({"calendar": f"the lead's calendar cannot reach it: {DEFAULT_REASON}"} if fallback else {}),
                 }
         if resumed:
             audit_log(

@@ -236,6 +236,24 @@ def test_the_dispute_signals_run_twice_pause_and_resume_once(disputed, admin_use
     assert AuditEntry.objects.filter(action="sla.clock_resume").count() == 1
 
 
+def test_a_calendar_that_can_no_longer_reach_the_time_left_resumes_on_the_default_calendar(
+    disputed, germany, admin_user, at_time
+):
+    lead, dispute = disputed
+    # During the pause the territory's calendar is cut down to one hour on Mondays, and every Monday from the day
+    # the dispute is resolved for twenty years is a day off: no working hour is left to count the 3 hours on.
+    mondays = [(dt.date(2026, 12, 7) + dt.timedelta(weeks=week)).isoformat() for week in range(21 * 53)]
+    germany.calendar = {"time_zone": "UTC", "weekly_hours": {"mon": [["09:00", "10:00"]]}, "holidays": mondays}
+    germany.save(update_fields=["calendar"])
+    resolved = dt.datetime(2026, 12, 7, 16, 30, tzinfo=dt.UTC)
+    at_time(resolved, dispute_resolve, dispute=dispute, by=admin_user, outcome="keep", note="Keep", now=resolved)
+    accept = clocks(lead)["sdr-accept-reject"]
+    # The default 09:00-17:00 UTC: Monday 16:30-17:00, then 2 h 30 min on Tuesday -> Tuesday 11:30 UTC.
+    assert (accept.paused_at, accept.due_at) == (None, dt.datetime(2026, 12, 8, 11, 30, tzinfo=dt.UTC))
+    entry = AuditEntry.objects.get(action="sla.clock_resume")
+    assert entry.changes["clocks"][str(accept.pk)]["calendar"].startswith("the lead's calendar cannot reach it")
+
+
 def test_a_clock_of_an_unowned_lead_is_not_paused(policies, sdr):
     lead = LeadFactory(owner=None, stage="sql")
     clock_start(lead=lead, policy=policies["contact-cold"], owner_id=sdr.pk, started_at=FRIDAY_15)
