@@ -55,7 +55,9 @@ def _name(user) -> str:
 
 
 def _locked(lead: Lead) -> Lead:
-    return Lead.objects.select_for_update(no_key=True, of=("self",)).select_related("account", "owner").get(pk=lead.pk)
+    # No select_related: when the lock had to wait for another transaction, PostgreSQL re-reads the locked row but
+    # not the joined ones, so a joined owner would be the one from before that transaction (or none).
+    return Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
 
 
 def _fresh_state(current: Lead) -> str:
