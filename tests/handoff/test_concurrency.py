@@ -12,7 +12,6 @@ from leadops.models import Lead, StageTransition
 from leadops.rules import Stage
 from routing.models import RoutingDecision
 from tests.factories import LeadFactory
-from tests.sla.conftest import germany, policies  # noqa: F401, F811
 from tests.sla.test_concurrency import _in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
