@@ -178,7 +178,9 @@ def clocks_stop(*, lead_id: int, stops_on, at: datetime, outcome: str, owner_id:
     with transaction.atomic():
         for clock in running.select_for_update(of=("self",)).order_by("pk"):
             values = {"stopped_at": at, "next_step_at": None, "outcome": outcome[:300]}
-            if clock.state == ClockState.OPEN and at <= clock.due_at:
+            # A clock paused before its due time stood still since: stopping it now is on time.
+            paused_in_time = clock.paused_at is not None and clock.paused_at < clock.due_at
+            if clock.state == ClockState.OPEN and (at <= clock.due_at or paused_in_time):
                 values.update(state=ClockState.MET, met_at=at)
             else:
                 values.update(state=ClockState.BREACHED, breached_at=clock.breached_at or clock.due_at)

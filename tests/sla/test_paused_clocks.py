@@ -288,3 +288,15 @@ def test_a_paused_clock_is_not_at_risk_on_the_team_board(policies, sdr, manager)
     assert len(team_board(user=manager, now=now)["at_risk"]) == 1
     assert clocks_pause(lead_id=lead.pk, at=now, reason="a dispute") == 1
     assert team_board(user=manager, now=now)["at_risk"] == []
+
+
+def test_accepting_during_the_pause_after_the_old_due_time_meets_the_accept_clock(disputed, sdr, at_time):
+    from leadops.services import lead_transition
+
+    lead, _dispute = disputed
+    # The accept clock was due Monday 10:00 before the pause (Friday 15:00, 3 business hours left); it stood still
+    # since, so accepting on Monday 10:30 while the dispute is still open is on time.
+    monday_1030 = berlin(2026, 12, 7, 10, 30)
+    at_time(monday_1030, lead_transition, lead=lead, to="accepted", by=sdr, reason="accepted")
+    accept = clocks(lead, owner=sdr)["sdr-accept-reject"]
+    assert (accept.state, accept.met_at, accept.breached_at) == ("met", monday_1030, None)
