@@ -1,18 +1,21 @@
 """Notifications: what a person should know about, in the app's notification centre and by e-mail.
 
 Every app tells people things through `notification_send` (routing: a lead was assigned; the SLA sweep: a clock
-breached; scoring: a version awaits approval or was decided). The kinds are a registry: core kinds are listed here,
-and an app adds its own with `notification_kind_register` (from its AppConfig.ready). Each kind has a label, shown on
-the settings page and as the e-mail subject, and says whether e-mail is on until the person chooses otherwise.
+breached; scoring: a version awaits approval or was decided); a caller that tells several people at once (the SLA
+sweep) uses `notifications_send`, with the same rules, one insert and one mail connection for the lot. The kinds are
+a registry: core kinds are listed here, and an app adds its own with `notification_kind_register` (from its
+AppConfig.ready). Each kind has a label, shown on the settings page and as the e-mail subject, and says whether
+e-mail is on until the person chooses otherwise.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -76,6 +79,22 @@ def notification_email_choices(*, user) -> dict[str, bool]:
     return {kind: saved.get(kind, info.email_default) for kind, info in NOTIFICATION_KINDS.items()}
 
 
+def notification_email_choices_of(*, user_ids, kinds) -> dict[tuple[int, str], bool]:
+    """Whether each of `user_ids` gets e-mail for each of `kinds`, keyed (user id, kind), in one query: for callers
+    that send many notifications (the SLA sweep reads them once per run)."""
+    user_ids, kinds = sorted(set(user_ids)), sorted(set(kinds))
+    defaults = {kind: notification_kind_get(kind).email_default for kind in kinds}
+    if not user_ids:
+        return {}
+    saved = {
+        (user_id, kind): email
+        for user_id, kind, email in NotificationPreference.objects.filter(
+            user_id__in=user_ids, kind__in=kinds
+        ).values_list("user_id", "kind", "email")
+    }
+    return {(user_id, kind): saved.get((user_id, kind), defaults[kind]) for user_id in user_ids for kind in kinds}
+
+
 def notification_send(
     *,
     recipient,
@@ -113,7 +132,95 @@ def notification_send(
     return notification
 
 
-def _notification_email(*, notification: Notification, label: str) -> None:
+@dataclass(frozen=True)
+class NotificationDraft:
+    """One notification for `notifications_send`; the fields mean what notification_send's arguments mean."""
+
+    recipient: Any
+    kind: str
+    message: str
+    lead: Any = None
+    link: str = ""
+    actor: Any = None
+    dedupe_key: str = ""
+
+
+def notifications_send(drafts, *, email_choices: dict[tuple[int, str], bool] | None = None) -> list[Notification]:
+    """Store several notifications with one insert and, once the caller's transaction commits, e-mail them over one
+    mail connection. The rules are notification_send's: every notification is stored (only e-mail can be muted),
+    nobody muted, inactive or without an address is e-mailed, and a dedupe key already used for that person returns
+    the first notification and sends nothing again. `email_choices` (from notification_email_choices_of) spares the
+    preference query when the caller sends many batches; people missing from it are looked up."""
+    drafts = list(drafts)
+    labels = {draft.kind: notification_kind_get(draft.kind).label for draft in drafts}
+    if not drafts:
+        return []
+    lead_links = {
+        draft.lead.pk: reverse("lead_detail", args=[draft.lead.pk]) for draft in drafts if draft.lead is not None
+    }
+    rows = [
+        Notification(
+            recipient=draft.recipient,
+            kind=draft.kind,
+            message=draft.message,
+            lead=draft.lead,
+            link=draft.link or (lead_links[draft.lead.pk] if draft.lead is not None else ""),
+            actor=draft.actor,
+            dedupe_key=draft.dedupe_key,
+        )
+        for draft in drafts
+    ]
+    try:
+        with transaction.atomic():  # a savepoint inside the caller's transaction: a used dedupe key undoes only this
+            Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # A dedupe key was used before (or by a concurrent twin): one at a time, each returning the first one.
+        return [
+            notification_send(
+                recipient=draft.recipient,
+                kind=draft.kind,
+                message=draft.message,
+                lead=draft.lead,
+                link=draft.link,
+                actor=draft.actor,
+                dedupe_key=draft.dedupe_key,
+            )
+            for draft in drafts
+        ]
+    choices = dict(email_choices or {})
+    unknown = {(row.recipient_id, row.kind) for row in rows} - set(choices)
+    if unknown:
+        choices.update(
+            notification_email_choices_of(
+                user_ids={user_id for user_id, _ in unknown}, kinds={kind for _, kind in unknown}
+            )
+        )
+    outgoing = [
+        (row, labels[row.kind])
+        for row in rows
+        if row.recipient.email and row.recipient.is_active and choices[(row.recipient_id, row.kind)]
+    ]
+    if outgoing:
+        transaction.on_commit(lambda: _notifications_email(outgoing), robust=True)
+    return rows
+
+
+def _notifications_email(outgoing: list[tuple[Notification, str]]) -> None:
+    """E-mail each notification over one connection to the mail server; each failure is logged on its own."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # the server is down: each message below tries again and logs its own failure
+        connection = None
+    try:
+        for notification, label in outgoing:
+            _notification_email(notification=notification, label=label, connection=connection)
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+def _notification_email(*, notification: Notification, label: str, connection=None) -> None:
     body = notification.message
     if notification.link:
         body += f"\n\n{getattr(settings, 'LEADOPS_BASE_URL', '')}{notification.link}"
@@ -124,6 +231,7 @@ def _notification_email(*, notification: Notification, label: str) -> None:
             message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[notification.recipient.email],
+            connection=connection,
         )
     except Exception:  # any backend failure (SMTP down, bad address) must not reach the committed caller
         logger.exception("Could not e-mail notification %s to user %s", notification.pk, notification.recipient_id)

@@ -526,12 +526,20 @@ def due_clock_ids(*, now: datetime, limit: int = SWEEP_LIMIT) -> list[int]:
 def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> SweepResult:
     """Breach and escalate every clock with a step due (at most `limit` clocks, earliest first), each clock in its
     own transaction. Safe to run twice or twice at once; a run cut short is finished by the next one."""
+    from leadops.notifications import notification_email_choices_of
+
     now = now or timezone.now()
     result = SweepResult()
     clocks = list(_due_clocks(now=now, limit=limit))  # one query, on the (state, next_step_at) index
     managers = _managers_of({clock.owner_id for clock in clocks if clock.owner_id})
+    # Who wants e-mail, read once for the whole run rather than once per notification.
+    email_choices = notification_email_choices_of(
+        user_ids={clock.owner_id for clock in clocks if clock.owner_id}
+        | {manager.pk for manager in managers.values() if manager is not None},
+        kinds=SWEEP_NOTIFICATION_KINDS,
+    )
     for clock in clocks:
-        taken = clock_escalate(clock_id=clock.pk, now=now, clock=clock, managers=managers)
+        taken = clock_escalate(clock_id=clock.pk, now=now, clock=clock, managers=managers, email_choices=email_choices)
         result.clocks += 1
         result.steps += len(taken)
         for action in taken:
@@ -541,15 +549,25 @@ def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> Sweep
 
 # A step after which the owner no longer holds the lead: the sweep stops there and the clock is closed on commit.
 FINAL_ACTIONS = frozenset({"reassign", "auto_accept"})
+# What the sweep tells the owner (sla_breach) and the manager (sla_escalation).
+SWEEP_NOTIFICATION_KINDS = ("sla_breach", "sla_escalation")
 
 
 def clock_escalate(
-    *, clock_id: int, now: datetime, clock: SlaClock | None = None, managers: dict | None = None
+    *,
+    clock_id: int,
+    now: datetime,
+    clock: SlaClock | None = None,
+    managers: dict | None = None,
+    email_choices: dict | None = None,
 ) -> list[str]:
     """Take the steps of this clock that are due by `now`, in one transaction; returns the actions taken.
 
     `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update of the step count
-    it shows, so if another sweep took them meanwhile (or the clock was stopped) nothing happens here."""
+    it shows, so if another sweep took them meanwhile (or the clock was stopped) nothing happens here. The step's
+    notifications are stored together in the same transaction and e-mailed once it commits."""
+    from leadops.notifications import notifications_send
+
     if clock is None:
         clock = SlaClock.objects.select_related("policy", "lead", "owner").filter(pk=clock_id).first()
     if clock is None or clock.state not in OPEN_STATES or clock.stopped_at is not None:
@@ -576,10 +594,13 @@ def clock_escalate(
             setattr(clock, name, value)
         if managers is None:
             managers = _managers_of({clock.owner_id} if clock.owner_id else set())
+        drafts = []
         details = [
-            _step_perform(clock=clock, step=index, action=action, now=now, managers=managers)[:300]
+            _step_perform(clock=clock, step=index, action=action, now=now, managers=managers, drafts=drafts)[:300]
             for index, action in enumerate(actions, start=first)
         ]
+        if drafts:
+            notifications_send(drafts, email_choices=email_choices)
         SlaEscalation.objects.bulk_create(
             [
                 SlaEscalation(clock=clock, step=index, action=action, at=now, detail=detail)
@@ -624,8 +645,11 @@ def _overdue_text(clock: SlaClock, now: datetime) -> str:
     return f"is {minutes // 60} h overdue"
 
 
-def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime, managers: dict) -> str:
-    """Do one step and say what it did, in words."""
+def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime, managers: dict, drafts: list) -> str:
+    """Do one step and say what it did, in words. A notification step adds its notification to `drafts`, which the
+    caller sends with the clock's other steps, in the same transaction."""
+    from leadops.notifications import NotificationDraft
+
     lead, policy = clock.lead, clock.policy
     owner_name = (clock.owner.get_full_name() or clock.owner.get_username()) if clock.owner else "nobody"
     what = f"{policy.name} for {lead} ({owner_name}) {_overdue_text(clock, now)}"
@@ -635,20 +659,20 @@ def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime, man
     if action == "notify_owner":
         if clock.owner is None or not clock.owner.is_active:
             return "notify owner: nobody to notify"
-        from leadops.notifications import notification_send
-
-        notification_send(
-            recipient=clock.owner, kind="sla_breach", message=f"SLA breached: {what}.", lead=lead, dedupe_key=key
+        drafts.append(
+            NotificationDraft(
+                recipient=clock.owner, kind="sla_breach", message=f"SLA breached: {what}.", lead=lead, dedupe_key=key
+            )
         )
         return f"notified the owner {owner_name}"
     if action == "notify_manager":
         manager = managers.get(clock.owner_id)
         if manager is None or not manager.is_active:
             return "notify manager: the owner has no manager"
-        from leadops.notifications import notification_send
-
-        notification_send(
-            recipient=manager, kind="sla_escalation", message=f"SLA escalation: {what}.", lead=lead, dedupe_key=key
+        drafts.append(
+            NotificationDraft(
+                recipient=manager, kind="sla_escalation", message=f"SLA escalation: {what}.", lead=lead, dedupe_key=key
+            )
         )
         return f"notified the manager {manager.get_full_name() or manager.get_username()}"
     if action == "reassign":

@@ -157,3 +157,140 @@ def test_registering_a_taken_kind_differently_is_refused(monkeypatch):
     notification_kind_register("sla_breach", "A service-level clock was breached", True)  # same: harmless
     with pytest.raises(ValueError, match="already registered"):
         notification_kind_register("sla_breach", "Something else", True)
+
+
+# --- several at once (notifications_send) ----------------------------------------------------------------------------
+
+
+def test_several_notifications_are_stored_with_one_insert_and_emailed_after_commit(
+    sdr, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadops.notifications import NotificationDraft, notifications_send
+
+    lead = LeadFactory(owner=sdr)
+    drafts = [
+        NotificationDraft(recipient=sdr, kind="sla_breach", message="Late.", lead=lead, dedupe_key="sla:7:1"),
+        NotificationDraft(recipient=manager, kind="sla_breach", message="Late, your team.", lead=lead),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with CaptureQueriesContext(connection) as queries:
+            sent = notifications_send(drafts)
+    inserts = [query["sql"] for query in queries if query["sql"].startswith("INSERT")]
+
+    assert len(inserts) == 1
+    assert [(n.recipient, n.message, n.link, n.dedupe_key) for n in Notification.objects.order_by("pk")] == [
+        (sdr, "Late.", f"/leads/{lead.pk}/", "sla:7:1"),
+        (manager, "Late, your team.", f"/leads/{lead.pk}/", ""),
+    ]
+    assert [n.pk for n in sent] == list(Notification.objects.order_by("pk").values_list("pk", flat=True))
+    assert mailoutbox == []
+    assert len(callbacks) == 1
+
+    callbacks[0]()
+
+    assert sorted(mail.to[0] for mail in mailoutbox) == ["manager@leadops.test", "sdr@leadops.test"]
+    assert {mail.subject for mail in mailoutbox} == {"[LeadOps] A service-level clock was breached"}
+
+
+def test_several_at_once_email_nobody_muted_inactive_or_without_an_address_but_store_them_all(
+    sdr, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    from leadops.notifications import NotificationDraft, notifications_send
+
+    NotificationPreference.objects.create(user=sdr, kind="sla_breach", email=False)
+    gone = UserFactory(username="gone", is_active=False)
+    no_mail = UserFactory(username="no_mail", email="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_send(
+            [NotificationDraft(recipient=user, kind="sla_breach", message="Late.") for user in (sdr, gone, no_mail)]
+            + [NotificationDraft(recipient=manager, kind="sla_breach", message="Late.")]
+        )
+
+    assert Notification.objects.count() == 4
+    assert [mail.to for mail in mailoutbox] == [["manager@leadops.test"]]
+
+
+def test_several_at_once_follow_the_email_choices_given_and_look_up_the_people_missing(
+    sdr, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    from leadops.notifications import NotificationDraft, notification_email_choices_of, notifications_send
+
+    NotificationPreference.objects.create(user=manager, kind="sla_breach", email=False)
+    choices = notification_email_choices_of(user_ids=[sdr.pk], kinds=["sla_breach", "lead_assigned"])
+    assert choices == {(sdr.pk, "sla_breach"): True, (sdr.pk, "lead_assigned"): True}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_send(
+            [
+                NotificationDraft(recipient=sdr, kind="sla_breach", message="Late."),
+                NotificationDraft(recipient=manager, kind="sla_breach", message="Late."),  # not in `choices`
+            ],
+            email_choices={**choices, (sdr.pk, "sla_breach"): False},  # as if sdr muted it since they were read
+        )
+
+    assert Notification.objects.count() == 2
+    assert mailoutbox == []
+
+
+def test_several_at_once_with_a_dedupe_key_used_before_return_the_first_and_email_it_once(
+    sdr, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    from leadops.notifications import NotificationDraft, notifications_send
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = notification_send(recipient=sdr, kind="sla_breach", message="Late.", dedupe_key="sla:41:breach")
+    with django_capture_on_commit_callbacks(execute=True):
+        again, other = notifications_send(
+            [
+                NotificationDraft(recipient=sdr, kind="sla_breach", message="Late.", dedupe_key="sla:41:breach"),
+                NotificationDraft(recipient=manager, kind="sla_breach", message="Late.", dedupe_key="sla:41:breach"),
+            ]
+        )
+
+    assert again == first
+    assert other.recipient == manager
+    assert Notification.objects.count() == 2
+    assert sorted(mail.to[0] for mail in mailoutbox) == ["manager@leadops.test", "sdr@leadops.test"]
+
+
+def test_several_at_once_with_an_unknown_kind_store_nothing(sdr):
+    from leadops.notifications import NotificationDraft, notifications_send
+
+    with pytest.raises(ValueError, match="lead_asigned"):
+        notifications_send(
+            [
+                NotificationDraft(recipient=sdr, kind="sla_breach", message="Late."),
+                NotificationDraft(recipient=sdr, kind="lead_asigned", message="typo"),
+            ]
+        )
+
+    assert Notification.objects.count() == 0
+
+
+def test_an_email_failure_in_a_batch_is_logged_and_the_others_are_still_sent(
+    sdr, manager, monkeypatch, caplog, mailoutbox, django_capture_on_commit_callbacks
+):
+    from leadops.notifications import NotificationDraft, notifications_send
+
+    real = notifications.send_mail
+
+    def refuses_sdr(**kwargs):
+        if kwargs["recipient_list"] == ["sdr@leadops.test"]:
+            raise ConnectionRefusedError("mailbox full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(notifications, "send_mail", refuses_sdr)
+
+    with caplog.at_level(logging.ERROR, logger="leadops.notifications"):
+        with django_capture_on_commit_callbacks(execute=True):
+            to_sdr, _to_manager = notifications_send(
+                [NotificationDraft(recipient=user, kind="sla_breach", message="Late.") for user in (sdr, manager)]
+            )
+
+    assert f"Could not e-mail notification {to_sdr.pk}" in caplog.text
+    assert [mail.to for mail in mailoutbox] == [["manager@leadops.test"]]

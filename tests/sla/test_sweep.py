@@ -229,14 +229,14 @@ def test_steps_that_fail_are_taken_again_by_the_next_sweep_and_only_once(
     lead = new_sql(at=MONDAY_10, temperature="hot")
     route(lead, MONDAY_10)
     now = berlin(2026, 11, 30, 10, 6)
-    real = notifications.notification_send
+    real = notifications.notifications_send
 
-    def mail_server_down(**kwargs):
-        if kwargs["kind"] == "sla_escalation":
+    def mail_server_down(drafts, **kwargs):
+        if any(draft.kind == "sla_escalation" for draft in drafts):
             raise ConnectionError("down")
-        return real(**kwargs)
+        return real(drafts, **kwargs)
 
-    monkeypatch.setattr(notifications, "notification_send", mail_server_down)
+    monkeypatch.setattr(notifications, "notifications_send", mail_server_down)
     with pytest.raises(ConnectionError):
         at_time(now, sla_sweep)
     clock = clock_of(lead, "contact-hot")
@@ -244,7 +244,7 @@ def test_steps_that_fail_are_taken_again_by_the_next_sweep_and_only_once(
     assert (clock.state, clock.escalation_step, steps_of(clock)) == ("open", 0, [])
     assert not Notification.objects.filter(kind__in=["sla_breach", "sla_escalation"]).exists()
 
-    monkeypatch.setattr(notifications, "notification_send", real)
+    monkeypatch.setattr(notifications, "notifications_send", real)
     assert at_time(now, sla_sweep).actions == {"breach": 1, "notify_owner": 1, "notify_manager": 1}
     assert Notification.objects.filter(recipient=sdr, kind="sla_breach").count() == 1
     assert Notification.objects.filter(recipient=manager, kind="sla_escalation").count() == 1
