@@ -64,6 +64,49 @@ def calendar_of_lead(lead_id: int) -> tuple[WorkCalendar, str]:
     return calendar_of_territory(decision.territory if decision else None)
 
 
+# How a clock's note ends when its own calendar cannot reach some of its steps.
+FALLBACK_CALENDAR_NOTE = "the default 09:00-17:00 Monday to Friday (UTC)"
+
+
+def _clock_schedule(*, policy: SlaPolicy, started_at: datetime, calendar: WorkCalendar | None, note: str):
+    """When each step of `policy`'s clock started at `started_at` falls due, and the note saying what counted them.
+
+    A business calendar looks twenty years ahead (and never past the year 9999), so a sparse territory calendar may
+    not reach a long target times a large ladder multiple. Then the steps it cannot reach are counted on the default
+    calendar from the last step it did reach (from the start when it reaches none), so the clock still starts, its
+    steps stay in order, and the note says so in words."""
+    if not policy.business_time:
+        schedule = rules.clock_schedule(
+            started_at=started_at, target=policy.target, ladder=policy.ladder, add=rules.wall_clock_add
+        )
+        return schedule, "wall clock"
+    fallback = default_calendar()
+    reached = {"duration": timedelta(0), "due": started_at}  # the furthest step `calendar` reached
+    unreachable = []  # the first duration it could not reach
+
+    def add(start: datetime, duration: timedelta) -> datetime:
+        # rules.clock_schedule asks for the steps in order, the breach first: once one is out of reach, so are the rest.
+        if not unreachable:
+            try:
+                due = calendar.add(start, duration)
+            except (ValueError, OverflowError):
+                unreachable.append(duration)
+            else:
+                reached.update(duration=duration, due=due)
+                return due
+        return fallback.add(reached["due"], duration - reached["duration"])
+
+    schedule = rules.clock_schedule(started_at=started_at, target=policy.target, ladder=policy.ladder, add=add)
+    if unreachable:
+        if reached["duration"]:
+            what = f"the steps from {unreachable[0] / policy.target:g}x the target, so they are"
+        else:
+            what = "the due time, so the clock is"
+        why = f"; it has too few working hours for {what} counted on {FALLBACK_CALENDAR_NOTE}"
+        note = note[: 200 - len(why)] + why
+    return schedule, note
+
+
 def _facts(lead: Lead) -> rules.LeadFacts:
     return rules.LeadFacts(
         stage=lead.stage, temperature=lead.temperature, fast_tracked=lead.fast_tracked_at is not None
@@ -108,7 +151,8 @@ def clock_start(
 
 def _clocks_start(*, lead: Lead, owner_id, started_at, chosen, calendar=None, calendar_note="") -> list[SlaClock]:
     """Start the clocks of several policies for one lead and owner: one query for those already running, one insert
-    of the new clocks and one of their audit entries."""
+    of the new clocks and one of their audit entries. A calendar too sparse to schedule a clock never stops it from
+    starting (see _clock_schedule)."""
     existing = {
         clock.policy_id: clock
         for clock in SlaClock.objects.filter(
@@ -125,8 +169,7 @@ def _clocks_start(*, lead: Lead, owner_id, started_at, chosen, calendar=None, ca
     for policy, reason in chosen:
         if policy.pk in existing:
             continue
-        add, note = (calendar.add, calendar_note) if policy.business_time else (rules.wall_clock_add, "wall clock")
-        schedule = rules.clock_schedule(started_at=started_at, target=policy.target, ladder=policy.ladder, add=add)
+        schedule, note = _clock_schedule(policy=policy, started_at=started_at, calendar=calendar, note=calendar_note)
         clock = SlaClock(
             lead=lead,
             policy=policy,
