@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,9 +155,8 @@ def notifications_send(drafts, *, email_choices: dict[tuple[int, str], bool] | N
     labels = {draft.kind: notification_kind_get(draft.kind).label for draft in drafts}
     if not drafts:
         return []
-    lead_links = {
-        draft.lead.pk: reverse("lead_detail", args=[draft.lead.pk]) for draft in drafts if draft.lead is not None
-    }
+    leads = {draft.lead.pk for draft in drafts if draft.lead is not None}
+    lead_links = {lead_id: reverse("lead_detail", args=[lead_id]) for lead_id in leads}
     rows = [
         Notification(
             recipient=draft.recipient,
@@ -170,25 +169,9 @@ def notifications_send(drafts, *, email_choices: dict[tuple[int, str], bool] | N
         )
         for draft in drafts
     ]
-    try:
-        with transaction.atomic():  # a savepoint inside the caller's transaction: a used dedupe key undoes only this
-            Notification.objects.bulk_create(rows)
-    except IntegrityError:
-        # A dedupe key was used before (or by a concurrent twin): one at a time, each returning the first one.
-        return [
-            notification_send(
-                recipient=draft.recipient,
-                kind=draft.kind,
-                message=draft.message,
-                lead=draft.lead,
-                link=draft.link,
-                actor=draft.actor,
-                dedupe_key=draft.dedupe_key,
-            )
-            for draft in drafts
-        ]
+    stored = _notifications_insert(rows)
     choices = dict(email_choices or {})
-    unknown = {(row.recipient_id, row.kind) for row in rows} - set(choices)
+    unknown = {(row.recipient_id, row.kind) for row in stored} - set(choices)
     if unknown:
         choices.update(
             notification_email_choices_of(
@@ -197,12 +180,55 @@ def notifications_send(drafts, *, email_choices: dict[tuple[int, str], bool] | N
         )
     outgoing = [
         (row, labels[row.kind])
-        for row in rows
+        for row in stored
         if row.recipient.email and row.recipient.is_active and choices[(row.recipient_id, row.kind)]
     ]
     if outgoing:
         transaction.on_commit(lambda: _notifications_email(outgoing), robust=True)
-    return rows
+    if len(stored) == len(rows):
+        return rows
+    # A dedupe key the person had already: their first notification stands in, and nothing was sent again.
+    return [
+        row
+        if row.pk is not None
+        else Notification.objects.get(recipient_id=row.recipient_id, dedupe_key=row.dedupe_key)
+        for row in rows
+    ]
+
+
+def _notifications_insert(rows: list[Notification]) -> list[Notification]:
+    """Store `rows` with one INSERT and give each stored row its id; returns those stored. A row whose dedupe key its
+    recipient already has (or that repeats one of the batch) is skipped by ON CONFLICT DO NOTHING, which keeps to the
+    partial unique index in PostgreSQL and SQLite alike: no savepoint, and no error for the caller's transaction to
+    recover from. Both return the inserted rows in the order of VALUES (as Django's bulk_create relies on), so the
+    ids are matched to the rows in order, a skipped row being one whose recipient and key the next id does not show."""
+    meta = Notification._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    now = timezone.now()
+    params = []
+    for row in rows:
+        row.created_at = now
+        params.extend(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields)
+    quote = connection.ops.quote_name
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returning = [meta.pk, meta.get_field("recipient"), meta.get_field("dedupe_key")]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([one_row] * len(rows))} ON CONFLICT DO NOTHING "
+        f"RETURNING {', '.join(quote(field.column) for field in returning)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = iter(cursor.fetchall())
+    stored = []
+    pending = next(inserted, None)
+    for row in rows:
+        if pending is not None and (pending[1], pending[2]) == (row.recipient_id, row.dedupe_key):
+            row.pk = pending[0]
+            row._state.adding, row._state.db = False, connection.alias
+            stored.append(row)
+            pending = next(inserted, None)
+    return stored
 
 
 def _notifications_email(outgoing: list[tuple[Notification, str]]) -> None:

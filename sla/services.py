@@ -609,6 +609,7 @@ def clock_escalate(
     `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update of the step count
     it shows, so if another sweep took them meanwhile (or the clock was stopped) nothing happens here. The step's
     notifications are stored together in the same transaction and e-mailed once it commits."""
+    from leadops.db import rows_insert
     from leadops.notifications import notifications_send
 
     if clock is None:
@@ -644,26 +645,29 @@ def clock_escalate(
         ]
         if drafts:
             notifications_send(drafts, email_choices=email_choices)
-        SlaEscalation.objects.bulk_create(
-            [
-                SlaEscalation(clock=clock, step=index, action=action, at=now, detail=detail)
-                for index, (action, detail) in enumerate(zip(actions, details, strict=True), start=first)
-            ]
+        steps = list(enumerate(zip(actions, details, strict=True), start=first))
+        rows_insert(
+            SlaEscalation,
+            ["clock", "step", "action", "at", "detail"],
+            [(clock.pk, index, action, now, detail) for index, (action, detail) in steps],
         )
-        AuditEntry.objects.bulk_create(
+        lead_repr = str(clock.lead)[:200]
+        rows_insert(
+            AuditEntry,
+            ["at", "actor_label", "action", "object_type", "object_id", "object_repr", "reason", "changes"],
             [
-                AuditEntry(
-                    at=now,
-                    actor_label=SLA.label,
-                    action=f"sla.{action}",
-                    object_type="leadops.lead",
-                    object_id=str(clock.lead_id),
-                    object_repr=str(clock.lead)[:200],
-                    reason=detail,
-                    changes={"clock": clock.pk, "policy": clock.policy.key, "step": index},
+                (
+                    now,
+                    SLA.label,
+                    f"sla.{action}",
+                    "leadops.lead",
+                    str(clock.lead_id),
+                    lead_repr,
+                    detail,
+                    {"clock": clock.pk, "policy": clock.policy.key, "step": index},
                 )
-                for index, (action, detail) in enumerate(zip(actions, details, strict=True), start=first)
-            ]
+                for index, (action, detail) in steps
+            ],
         )
     return actions
 

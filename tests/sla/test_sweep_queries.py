@@ -34,7 +34,7 @@ def test_each_clock_swept_costs_the_same_fixed_number_of_queries(policies, sdr):
     one, two, five = (sweep_queries(policies, sdr, n) for n in (1, 2, 5))
     per_clock = two - one
     assert five - one == 4 * per_clock
-    # 19 statements a clock, savepoints included: the clock's savepoint and its claim (2), the reassignment through
-    # routing (11), both notifications in one insert inside a savepoint (3; e-mail preferences are read once a
-    # sweep), the escalation rows and the audit entries (one insert each), the savepoint's release.
-    assert per_clock == 19
+    # 17 statements a clock, savepoints included: the clock's savepoint and its claim (2), the reassignment through
+    # routing (11), both notifications in one insert (e-mail preferences are read once a sweep), the escalation rows
+    # and the audit entries (one insert each), the savepoint's release.
+    assert per_clock == 17
