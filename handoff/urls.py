@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handoff import views
+from handoff import views, views_inbox
 
 app_name = "handoff"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("leads/<int:lead_id>/sal/", views.lead_sal_accept, name="lead_sal_accept"),
     path("leads/<int:lead_id>/return/", views.lead_return, name="lead_return"),
     path("leads/<int:lead_id>/opportunity/", views.lead_opportunity, name="lead_opportunity"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
 ]
