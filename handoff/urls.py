@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handoff import views, views_inbox, views_team
+from handoff import views, views_inbox, views_marketing, views_team
 
 app_name = "handoff"
 
@@ -12,8 +12,9 @@ urlpatterns = [
     path("leads/<int:lead_id>/sal/", views.lead_sal_accept, name="lead_sal_accept"),
     path("leads/<int:lead_id>/return/", views.lead_return, name="lead_return"),
     path("leads/<int:lead_id>/opportunity/", views.lead_opportunity, name="lead_opportunity"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
     path("team/", views_team.team_queues, name="team_queues"),
     path("team/reassign/", views_team.team_reassign, name="team_reassign"),
     path("team/<int:user_id>/", views_team.team_rep, name="team_rep"),
-    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("rejections/", views_marketing.rejections, name="rejections"),
 ]

@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Routing", "routing:capacity", ("leadops.configure_territories", "leadops.view_team_leads")),
     ("Inbox", "handoff:inbox", "leadops.log_discovery_call"),
     ("Team queues", "handoff:team_queues", ("leadops.view_team_leads", "leadops.configure_territories")),
+    ("Rejections", "handoff:rejections", ("leadops.view_all_leads", "leadops.view_team_leads")),
     ("My clocks", "sla:my_clocks", "leadops.work_lead_queue"),
     ("Service levels", "sla:team_board", ("leadops.view_team_leads", "leadops.configure_territories")),
     ("Import", "lead_import", "leadops.import_leads"),
