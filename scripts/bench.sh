@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make bench`: the scoring and routing benchmarks on a throwaway PostgreSQL cluster and Redis, with a real Celery worker.
+# `make bench`: the scoring, routing, SLA and page benchmarks on a throwaway PostgreSQL cluster and Redis, with a real
+# Celery worker (the page benchmark also starts gunicorn and locust on loopback).
 #
 #   scripts/bench.sh                 # full scale: 1,000,000 leads, 10,000,000 events
 #   scripts/bench.sh --leads 100000  # quicker run at a tenth of the scale (events scale with leads)
+#   BENCH=pages scripts/bench.sh --leads 100000   # the page benchmark alone, on a world it builds itself
 #
 # Figures are printed as a table and written to bench/results.json. Everything it starts is stopped on exit.
 set -euo pipefail
@@ -33,6 +35,8 @@ $is_root && chown postgres: "$workdir"
 chmod o+rx "$workdir"
 cleanup() {
     [[ -f "$workdir/worker.pid" ]] && kill "$(cat "$workdir/worker.pid")" 2>/dev/null || true
+    [[ -f "$workdir/locust.pid" ]] && kill "$(cat "$workdir/locust.pid")" 2>/dev/null || true
+    [[ -f "$workdir/gunicorn.pid" ]] && kill "$(cat "$workdir/gunicorn.pid")" 2>/dev/null || true
     [[ -f "$workdir/redis.pid" ]] && kill "$(cat "$workdir/redis.pid")" 2>/dev/null || true
     as_postgres "$pg_bindir/pg_ctl" -D "$workdir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$workdir"
@@ -54,8 +58,9 @@ export DATABASE_URL="postgresql://postgres@/postgres?host=$workdir"
 export CELERY_BROKER_URL="redis://127.0.0.1:$port/0" CELERY_TASK_DEFAULT_QUEUE=bench
 export LEADOPS_BENCH_DIR="$workdir"
 .venv/bin/python manage.py migrate -v0
-# BENCH=scoring, BENCH=routing or BENCH=sla runs one of them; the arguments go to the scoring benchmark
-# (ROUTING_ARGS="--leads 2000" to the routing one, SLA_ARGS="--clocks 10000" to the SLA one).
+# BENCH=scoring, BENCH=routing, BENCH=sla or BENCH=pages runs one of them; the arguments go to the scoring benchmark
+# (ROUTING_ARGS="--leads 2000" to the routing one, SLA_ARGS="--clocks 10000" to the SLA one, PAGES_ARGS="--no-load"
+# to the page one, which also takes the arguments when it runs alone).
 bench="${BENCH:-all}"
 if [[ "$bench" == all || "$bench" == scoring ]]; then
     .venv/bin/python bench/scoring_bench.py "$@"
@@ -67,4 +72,11 @@ fi
 if [[ "$bench" == all || "$bench" == sla ]]; then
     # shellcheck disable=SC2086  # SLA_ARGS is a list of arguments
     .venv/bin/python bench/sla_bench.py ${SLA_ARGS:-}
+fi
+if [[ "$bench" == all || "$bench" == pages ]]; then
+    # After the scoring benchmark it works on the leads that one built; alone it builds its own.
+    pages_args=()
+    [[ "$bench" == pages ]] && pages_args=("$@")
+    # shellcheck disable=SC2086  # PAGES_ARGS is a list of arguments
+    .venv/bin/python bench/pages_bench.py "${pages_args[@]}" ${PAGES_ARGS:-}
 fi
