@@ -1,10 +1,15 @@
 from django.urls import path
 
-from handoff import views, views_inbox, views_marketing, views_team
+from handoff import views, views_inbox, views_marketing, views_queue, views_team
 
 app_name = "handoff"
 
 urlpatterns = [
+    path("queue/", views_queue.queue_page, name="queue"),
+    path("queue/count/", views_queue.queue_count, name="queue_count"),
+    path("queue/export.csv", views_queue.queue_export, name="queue_export"),
+    path("queue/reject/", views_queue.queue_bulk_reject, name="queue_bulk_reject"),
+    path("queue/reassign/", views_queue.queue_bulk_reassign, name="queue_bulk_reassign"),
     path("leads/<int:lead_id>/accept/", views.lead_accept, name="lead_accept"),
     path("leads/<int:lead_id>/reject/", views.lead_reject, name="lead_reject"),
     path("leads/<int:lead_id>/activity/", views.lead_activity, name="lead_activity"),
