@@ -126,7 +126,7 @@ def lead_claim(request, lead_id: int):
         services.lead_claim(lead=lead, by=request.user)
     except services.LeadChanged as stale:
         messages.warning(request, str(stale))
-        return redirect("home")
+        return redirect("handoff:queue")
     except PermissionDenied as refused:
         raise PermissionDenied(str(refused)) from None
     messages.success(request, f"{lead} is yours now.")

@@ -161,6 +161,15 @@ def test_claiming_from_the_queue_comes_back_to_the_queue_with_the_lead_now_mine(
     assert shown(client.get("/work/queue/", {"owner": "me"})) == ["Wes Waiting"]
 
 
+def test_a_lead_claimed_by_someone_else_first_sends_the_rep_back_to_the_queue(client, sdr, germany, policies):
+    waiting = queued(make_lead("Wes Waiting"), germany)
+    Lead.objects.filter(pk=waiting.pk).update(owner=germany.gina)
+    client.force_login(sdr)
+    response = client.post(reverse("handoff:lead_claim", args=[waiting.pk]), {"next": "/work/queue/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/work/queue/"
+
+
 def test_a_claim_of_another_territorys_lead_is_refused_with_the_reason(client, other_sdr, germany, france):
     waiting = queued(make_lead("Wes Waiting"), germany)
     client.force_login(other_sdr)
