@@ -246,6 +246,17 @@ def test_permission_matrix(client, cast, germany, reasons, name, method, actor):
     assert lead.owner == (germany.gina if reassigned else cast["sdr"])
 
 
+# --- the lead page's keys -----------------------------------------------------------------------------------------
+
+
+def test_the_lead_pages_actions_panel_loads_the_keyboard_script(client, sdr, germany):
+    lead = make_lead("Sam Mine", owner=sdr)
+    client.force_login(sdr)
+    page = client.get(reverse("lead_detail", args=[lead.pk])).content.decode()
+    assert 'data-action="accept"' in page
+    assert '<script src="/static/js/queue.js" defer></script>' in page
+
+
 # --- queries ------------------------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """The queue's keys in a real browser (Debian's headless Chromium): j / k move, x selects, r opens the reject dialog
-(focus inside it, Tab kept inside), a asks before accepting, keys do nothing while typing, ? shows the help."""
+(focus inside it, Tab kept inside), a asks before accepting, keys do nothing while typing, ? shows the help; and the
+lead page's a / r / l / ? act on its actions panel."""
 
 from __future__ import annotations
 
@@ -125,6 +126,28 @@ def test_claim_by_key(signed_in, sdr, world):
     page.wait_for_url("**/work/queue/?owner=none")
     expect(page.get_by_role("alert").first).to_contain_text("Cy Waiting is yours now.")
     assert Lead.objects.get(pk=waiting.pk).owner == sdr
+
+
+def test_the_lead_pages_keys_act_on_its_actions_panel(signed_in, sdr, world):
+    first, _, _ = world
+    page = signed_in(sdr, f"/leads/{first.pk}/")
+    page.keyboard.press("r")
+    expect(page.locator("#reject-form")).to_be_visible()
+    expect(page.locator("#reject-reason")).to_be_focused()
+    page.locator("#reject-reason").press("l")  # in a field: no key fires
+    expect(page.locator("#reject-reason")).to_be_focused()
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("l")
+    expect(page.locator("#activity-kind")).to_be_focused()
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("?")
+    expect(page.locator("#keys-help")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("a")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("alert").first).to_contain_text("Accepted and handed to an AE.")
+    assert Lead.objects.get(pk=first.pk).stage == Stage.ACCEPTED
 
 
 def test_filters_and_sorting_swap_the_results_and_keep_the_address_shareable(signed_in, live_server, sdr, world):
