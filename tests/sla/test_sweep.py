@@ -258,3 +258,19 @@ def test_beat_runs_the_sweep_every_minute_as_a_late_acknowledged_task(germany, r
     route(lead, MONDAY_10)
     result = at_time(berlin(2026, 11, 30, 10, 5), lambda: sla_sweep_task.delay().get())
     assert result == {"clocks": 1, "steps": 3}
+
+
+def test_a_clock_paused_after_the_sweep_read_it_takes_no_step(germany, route, at_time):
+    lead = new_sql(at=MONDAY_10, temperature="hot")
+    route(lead, MONDAY_10)
+    now = berlin(2026, 11, 30, 10, 6)
+    seen_by_the_sweep = clock_of(lead, "contact-hot")
+    # an ownership dispute opened meanwhile pauses the owner's clocks
+    services.clocks_pause(lead_id=lead.pk, at=berlin(2026, 11, 30, 10, 5, 30), reason="ownership dispute 1")
+
+    assert at_time(now, clock_escalate, clock_id=seen_by_the_sweep.pk, now=now, clock=seen_by_the_sweep) == []
+
+    clock = clock_of(lead, "contact-hot")
+    assert (clock.state, clock.escalation_step, clock.next_step_at) == ("open", 0, None)
+    assert clock.paused_at == berlin(2026, 11, 30, 10, 5, 30)
+    assert steps_of(clock) == []
