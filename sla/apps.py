@@ -47,3 +47,9 @@ class SlaConfig(AppConfig):
         lead_stage_changed.connect(_on_lead_stage_changed, dispatch_uid="sla.lead_stage_changed")
         activity_logged.connect(_on_activity_logged, dispatch_uid="sla.activity_logged")
         dispute_changed.connect(_on_dispute_changed, dispatch_uid="sla.dispute_changed")
+
+        # A freshly seeded demo world gets a few days of SLA history once the seeding (routing's part included) commits.
+        from leadops.demo.signals import demo_world_seeded
+        from sla.demo import demo_sla_seeded
+
+        demo_world_seeded.connect(demo_sla_seeded, dispatch_uid="sla.demo_history")
