@@ -331,8 +331,11 @@ def clocks_for_assignment(*, lead_id: int, decision_id: int) -> list[SlaClock]:
         if owner_id is None or lead.stage in FINISHED_STAGES:
             return []
         calendar, note = calendar_of_territory(decision.territory)
+        # An accepted lead given to an AE (the handoff, or a manager assigning one when none was available) starts
+        # their review clock; any other assignment the contact and accept / reject clocks.
+        event = "accepted" if lead.stage == Stage.ACCEPTED and lead.sal_at is None else "assigned"
         return _start_for_event(
-            lead=lead, event="assigned", owner_id=owner_id, at=decision.decided_at, calendar=calendar, note=note
+            lead=lead, event=event, owner_id=owner_id, at=decision.decided_at, calendar=calendar, note=note
         )
 
 
@@ -581,11 +584,8 @@ def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> Sweep
         | {manager.pk for manager in managers.values() if manager is not None},
         kinds=SWEEP_NOTIFICATION_KINDS,
     )
-    claim = StepClaim()
     for clock in clocks:
-        taken = clock_escalate(
-            clock_id=clock.pk, now=now, clock=clock, managers=managers, email_choices=email_choices, claim=claim
-        )
+        taken = clock_escalate(clock_id=clock.pk, now=now, clock=clock, managers=managers, email_choices=email_choices)
         result.clocks += 1
         result.steps += len(taken)
         for action in taken:
@@ -599,46 +599,6 @@ FINAL_ACTIONS = frozenset({"reassign", "auto_accept"})
 SWEEP_NOTIFICATION_KINDS = ("sla_breach", "sla_escalation")
 
 
-class StepClaim:
-    """The conditional update that claims a clock's due steps. It matches only a clock still as the sweep read it
-    (the same step count and next step time, open or breached, neither stopped nor paused), so a step is never taken
-    twice nor on a clock that stopped or paused meanwhile. Compiled once and run for each clock with its values
-    (leadops.db.Deferred): compiling the update costs more than running it, a thousand times a sweep."""
-
-    VALUES = ("escalation_step", "next_step_at", "state", "breached_at")
-
-    def __init__(self):
-        from django.db import connection
-        from django.db.models.sql import UpdateQuery
-
-        from leadops.db import DeferredValue
-
-        def given(name, field_name):
-            return DeferredValue(lambda context: context[name], SlaClock._meta.get_field(field_name))
-
-        query = SlaClock.objects.filter(
-            pk=given("pk", "id"),
-            escalation_step=given("first", "escalation_step"),
-            next_step_at=given("next_step_at_read", "next_step_at"),
-            state__in=OPEN_STATES,
-            stopped_at__isnull=True,
-            paused_at__isnull=True,
-        ).query.chain(UpdateQuery)
-        query.add_update_values({name: given(name, name) for name in self.VALUES})
-        self.sql, self.params = query.get_compiler(connection=connection).as_sql()
-
-    def __call__(self, *, clock: SlaClock, first: int, values: dict) -> bool:
-        """Claim for `clock` (as read) the steps from `first`, writing `values` (VALUES, by name); True if it did."""
-        from django.db import connection
-
-        from leadops.db import Deferred
-
-        context = {"pk": clock.pk, "first": first, "next_step_at_read": clock.next_step_at, **values}
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, Deferred.with_context(self.params, context))
-            return cursor.rowcount == 1
-
-
 def clock_escalate(
     *,
     clock_id: int,
@@ -646,14 +606,12 @@ def clock_escalate(
     clock: SlaClock | None = None,
     managers: dict | None = None,
     email_choices: dict | None = None,
-    claim: StepClaim | None = None,
 ) -> list[str]:
     """Take the steps of this clock that are due by `now`, in one transaction; returns the actions taken.
 
-    `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update (StepClaim) of the
-    step count and next step time it shows, so if another sweep took them meanwhile (or the clock was stopped or
-    paused) nothing happens here. The step's notifications are stored together in the same transaction and e-mailed
-    once it commits."""
+    `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update of the step count
+    it shows, so if another sweep took them meanwhile (or the clock was stopped) nothing happens here. The step's
+    notifications are stored together in the same transaction and e-mailed once it commits."""
     from leadops.db import rows_insert
     from leadops.notifications import notifications_send
 
@@ -670,18 +628,15 @@ def clock_escalate(
         return []
     actions = [action for _at, action in clock.schedule[first:step]]
     following = clock.schedule[step][0] if step < len(clock.schedule) else None
-    values = {
-        "escalation_step": step,
-        "next_step_at": parse_datetime(following) if following else None,
-        "state": clock.state,
-        "breached_at": clock.breached_at,
-    }
+    values = {"escalation_step": step, "next_step_at": parse_datetime(following) if following else None}
     if rules.BREACH in actions:
         values.update(state=ClockState.BREACHED, breached_at=clock.due_at)
-    claim = claim or StepClaim()
     with transaction.atomic():
-        if not claim(clock=clock, first=first, values=values):
-            return []  # another sweep took these steps, or the clock stopped or paused
+        claimed = SlaClock.objects.filter(
+            pk=clock.pk, escalation_step=first, state__in=OPEN_STATES, stopped_at__isnull=True
+        ).update(**values)
+        if claimed != 1:
+            return []  # another sweep took these steps, or the clock stopped
         for name, value in values.items():
             setattr(clock, name, value)
         if managers is None:

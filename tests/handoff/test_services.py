@@ -3,6 +3,8 @@ values are worked out by hand on the German territory (Berlin office hours 09:00
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -284,3 +286,23 @@ def test_a_superuser_without_a_sales_role_cannot_accept(sql):
     boss = UserFactory(username="root", is_superuser=True, is_staff=True)
     with pytest.raises(PermissionDenied, match="Your role does not accept"):
         services.lead_accept(lead=sql, by=boss)
+
+
+def test_a_manager_giving_a_waiting_accepted_lead_to_an_ae_starts_their_review_clock(sql, sdr, ae, manager, acting):
+    ae.is_active = False
+    ae.save()
+    acting(MONDAY_11, lambda: services.lead_accept(lead=sql, by=sdr))
+    ae.is_active = True
+    ae.save()
+    at = berlin(2026, 11, 30, 13, 0)
+    result = acting(
+        at, lambda: services.leads_reassign(lead_ids=[sql.pk], to_user=ae, by=manager, reason="Back from leave")
+    )
+    assert result.done == [sql.pk]
+    # While it waited, the review clock was the manager's (theirs to find an AE); it closes with the assignment.
+    assert clock(sql, "ae-review", owner=manager).state == "cancelled"
+    review = clock(sql, "ae-review", owner=ae)
+    # 8 working hours from Monday 13:00 Berlin (12:00 UTC) on the manual decision's calendar (no territory: the
+    # default 09:00-17:00 UTC): Monday 12:00-17:00 UTC (5 h), Tuesday 09:00-12:00 UTC (3 h) -> Tuesday 12:00 UTC
+    assert (review.owner, review.state) == (ae, "open")
+    assert review.due_at == dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
