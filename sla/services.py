@@ -584,8 +584,11 @@ def sla_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> Sweep
         | {manager.pk for manager in managers.values() if manager is not None},
         kinds=SWEEP_NOTIFICATION_KINDS,
     )
+    claim = StepClaim()
     for clock in clocks:
-        taken = clock_escalate(clock_id=clock.pk, now=now, clock=clock, managers=managers, email_choices=email_choices)
+        taken = clock_escalate(
+            clock_id=clock.pk, now=now, clock=clock, managers=managers, email_choices=email_choices, claim=claim
+        )
         result.clocks += 1
         result.steps += len(taken)
         for action in taken:
@@ -599,6 +602,46 @@ FINAL_ACTIONS = frozenset({"reassign", "auto_accept"})
 SWEEP_NOTIFICATION_KINDS = ("sla_breach", "sla_escalation")
 
 
+class StepClaim:
+    """The conditional update that claims a clock's due steps. It matches only a clock still as the sweep read it
+    (the same step count and next step time, open or breached, neither stopped nor paused), so a step is never taken
+    twice nor on a clock that stopped or paused meanwhile. Compiled once and run for each clock with its values
+    (leadops.db.Deferred): compiling the update costs more than running it, a thousand times a sweep."""
+
+    VALUES = ("escalation_step", "next_step_at", "state", "breached_at")
+
+    def __init__(self):
+        from django.db import connection
+        from django.db.models.sql import UpdateQuery
+
+        from leadops.db import DeferredValue
+
+        def given(name, field_name):
+            return DeferredValue(lambda context: context[name], SlaClock._meta.get_field(field_name))
+
+        query = SlaClock.objects.filter(
+            pk=given("pk", "id"),
+            escalation_step=given("first", "escalation_step"),
+            next_step_at=given("next_step_at_read", "next_step_at"),
+            state__in=OPEN_STATES,
+            stopped_at__isnull=True,
+            paused_at__isnull=True,
+        ).query.chain(UpdateQuery)
+        query.add_update_values({name: given(name, name) for name in self.VALUES})
+        self.sql, self.params = query.get_compiler(connection=connection).as_sql()
+
+    def __call__(self, *, clock: SlaClock, first: int, values: dict) -> bool:
+        """Claim for `clock` (as read) the steps from `first`, writing `values` (VALUES, by name); True if it did."""
+        from django.db import connection
+
+        from leadops.db import Deferred
+
+        context = {"pk": clock.pk, "first": first, "next_step_at_read": clock.next_step_at, **values}
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, Deferred.with_context(self.params, context))
+            return cursor.rowcount == 1
+
+
 def clock_escalate(
     *,
     clock_id: int,
@@ -606,12 +649,14 @@ def clock_escalate(
     clock: SlaClock | None = None,
     managers: dict | None = None,
     email_choices: dict | None = None,
+    claim: StepClaim | None = None,
 ) -> list[str]:
     """Take the steps of this clock that are due by `now`, in one transaction; returns the actions taken.
 
-    `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update of the step count
-    it shows, so if another sweep took them meanwhile (or the clock was stopped) nothing happens here. The step's
-    notifications are stored together in the same transaction and e-mailed once it commits."""
+    `clock` may be as the sweep read it earlier: the steps are claimed with a conditional update (StepClaim) of the
+    step count and next step time it shows, so if another sweep took them meanwhile (or the clock was stopped or
+    paused) nothing happens here. The step's notifications are stored together in the same transaction and e-mailed
+    once it commits."""
     from leadops.db import rows_insert
     from leadops.notifications import notifications_send
 
@@ -628,15 +673,18 @@ def clock_escalate(
         return []
     actions = [action for _at, action in clock.schedule[first:step]]
     following = clock.schedule[step][0] if step < len(clock.schedule) else None
-    values = {"escalation_step": step, "next_step_at": parse_datetime(following) if following else None}
+    values = {
+        "escalation_step": step,
+        "next_step_at": parse_datetime(following) if following else None,
+        "state": clock.state,
+        "breached_at": clock.breached_at,
+    }
     if rules.BREACH in actions:
         values.update(state=ClockState.BREACHED, breached_at=clock.due_at)
+    claim = claim or StepClaim()
     with transaction.atomic():
-        claimed = SlaClock.objects.filter(
-            pk=clock.pk, escalation_step=first, state__in=OPEN_STATES, stopped_at__isnull=True
-        ).update(**values)
-        if claimed != 1:
-            return []  # another sweep took these steps, or the clock stopped
+        if not claim(clock=clock, first=first, values=values):
+            return []  # another sweep took these steps, or the clock stopped or paused
         for name, value in values.items():
             setattr(clock, name, value)
         if managers is None:
