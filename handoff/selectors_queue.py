@@ -139,8 +139,18 @@ def queue_leads(*, scope: QueueScope) -> QuerySet[Lead]:
     if scope.team_ids:
         parts.append(Q(owner_id__in=scope.team_ids, stage__in=rules.WORKING_STAGES))
     if scope.pool_territory_ids:
+        from routing.models import RoutingDecision
+
+        # Ever routed to one of these territories (an index on the decisions' territory finds them) narrows the
+        # unowned leads before the latest-territory lookup runs on each; it follows from it, so it changes nothing.
+        routed_here = RoutingDecision.objects.filter(territory_id__in=scope.pool_territory_ids).values("lead_id")
         parts.append(
-            Q(owner__isnull=True, stage__in=rules.CLAIMABLE_STAGES, queue_territory_id__in=scope.pool_territory_ids)
+            Q(
+                owner__isnull=True,
+                stage__in=rules.CLAIMABLE_STAGES,
+                pk__in=routed_here,
+                queue_territory_id__in=scope.pool_territory_ids,
+            )
         )
     if not parts:
         return leads.none()
