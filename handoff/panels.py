@@ -14,8 +14,12 @@ LEAD_PANEL_ORDER = 5  # first: the lead page is where the rep acts
 
 def lead_actions_panel(sender, *, lead, user, request, **kwargs):
     actions = selectors.lead_actions(user=user, lead=lead)
-    if not actions:
-        return None
+    # Reassigning is done from the team's queues (one lead or a selection); the panel links there.
+    if not set(actions) - {"reassign"}:
+        if "reassign" not in actions or lead.owner_id is None:
+            return None
+        html = render_to_string("handoff/partials/_reassign_link.html", {"lead": lead}, request=request)
+        return (LEAD_PANEL_ORDER, html)
     form = getattr(request, "handoff_form", None) or {}
     context = {
         "lead": lead,

@@ -83,8 +83,9 @@ def cast(sdr, other_sdr, ae, manager, marketer, admin_user, outsider):
 # --- rows the migrations create ----------------------------------------------------------------------------------
 #
 # Django empties every table after a transactional test (live server, worker processes, real concurrency), which
-# also removes what the data migrations made: the role groups and the default scoring model. They are put back after
-# each such test, so the next test in the same process finds the database as migrate left it.
+# also removes what the data migrations made: the role groups, the default scoring model, the SLA policies and the
+# rejection reasons. They are put back after each such test, so the next test in the same process finds the
+# database as migrate left it.
 
 _RESTORE_AFTER = pytest.StashKey[object]()
 
@@ -99,6 +100,8 @@ def restore_migration_data() -> None:
     importlib.import_module("scoring.migrations.0002_default_model").install(apps, None)
     importlib.import_module("scoring.migrations.0004_default_model_description").describe_for_users(apps, None)
     importlib.import_module("scoring.migrations.0005_fast_track").install_fast_track(apps, None)
+    importlib.import_module("sla.migrations.0002_default_policies").install(apps, None)
+    importlib.import_module("handoff.migrations.0002_default_reasons").add_reasons(apps, None)
 
 
 @pytest.fixture(autouse=True)

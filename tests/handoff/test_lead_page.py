@@ -71,3 +71,21 @@ def test_a_manager_sees_the_lead_without_the_owners_actions(client, germany, sdr
     page = client.get(reverse("lead_detail", args=[lead.pk])).content.decode()
     assert "Accept and hand to an AE" not in page
     assert "Log an activity" not in page
+
+
+def test_a_manager_gets_a_link_to_reassign_instead_of_an_empty_actions_box(client, germany, sdr, manager, route):
+    lead = new_sql(at=MONDAY_10)
+    route(lead, MONDAY_10)
+    client.force_login(manager)
+    page = client.get(reverse("lead_detail", args=[lead.pk])).content.decode()
+    assert "Your next step" not in page
+    assert reverse("handoff:team_rep", args=[sdr.pk]) in page
+
+
+def test_a_marketer_sees_no_actions_box_at_all(client, germany, sdr, marketer, route):
+    lead = new_sql(at=MONDAY_10)
+    route(lead, MONDAY_10)
+    client.force_login(marketer)
+    page = client.get(reverse("lead_detail", args=[lead.pk])).content.decode()
+    assert "Your next step" not in page
+    assert "Manager actions" not in page
