@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -153,15 +154,16 @@ def _clocks_start(*, lead: Lead, owner_id, started_at, chosen, calendar=None, ca
     """Start the clocks of several policies for one lead and owner: one query for those already running, one insert
     of the new clocks and one of their audit entries. A calendar too sparse to schedule a clock never stops it from
     starting (see _clock_schedule)."""
+    # A clock of the same policy and owner still running, or one that started at this moment or later (a late
+    # signal, e.g. a worker catching up on a routing decision after the rep already called): nothing to start.
     existing = {
         clock.policy_id: clock
         for clock in SlaClock.objects.filter(
+            Q(state__in=OPEN_STATES, stopped_at__isnull=True) | Q(started_at__gte=started_at),
             lead=lead,
             owner_id=owner_id,
             policy_id__in=[policy.pk for policy, _ in chosen],
-            state__in=OPEN_STATES,
-            stopped_at__isnull=True,
-        )
+        ).order_by("started_at", "pk")
     }
     if calendar is None and any(policy.business_time for policy, _ in chosen if policy.pk not in existing):
         calendar, calendar_note = calendar_of_lead(lead.pk)

@@ -303,3 +303,22 @@ def test_moves_up_the_funnel_are_not_announced_to_the_clocks(db, django_capture_
     finally:
         lead_stage_changed.disconnect(dispatch_uid="heard")
     assert heard == [Stage.REJECTED]
+
+
+def test_a_late_clocks_task_does_not_restart_a_clock_the_rep_already_stopped(germany, sdr, route, at_time):
+    from sla.services import clocks_for_decisions
+
+    lead = new_sql(at=MONDAY_10, temperature="warm")
+    decision = route(lead, MONDAY_10)
+    at_time(
+        berlin(2026, 11, 30, 10, 5),
+        activity_log,
+        lead=lead,
+        rep=sdr,
+        kind="call",
+        occurred_at=berlin(2026, 11, 30, 10, 5),
+    )
+    assert clocks(lead)["contact-warm"].state == "met"
+    # The worker runs the routing decision's clocks task again, late (a backlog, a retry): nothing restarts.
+    at_time(berlin(2026, 11, 30, 10, 20), clocks_for_decisions, decision_ids=[decision.pk])
+    assert SlaClock.objects.filter(lead=lead, policy__key="contact-warm").count() == 1
