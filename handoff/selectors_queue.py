@@ -110,12 +110,17 @@ def lead_territory_id():
 
 def sla_due_at():
     """When the lead's owner must next act: the earliest due time of the owner's running clocks on it (breached ones
-    included, they are due in the past); null when none runs (unowned leads have none of their own)."""
+    included, they are due in the past); null when none runs (unowned leads have none of their own). A clock paused
+    while an ownership dispute is open stands still, so it does not put its lead first."""
     from sla.models import OPEN_STATES, SlaClock
 
     return Subquery(
         SlaClock.objects.filter(
-            lead=OuterRef("pk"), owner=OuterRef("owner"), state__in=OPEN_STATES, stopped_at__isnull=True
+            lead=OuterRef("pk"),
+            owner=OuterRef("owner"),
+            state__in=OPEN_STATES,
+            stopped_at__isnull=True,
+            paused_at__isnull=True,
         )
         .order_by("due_at", "pk")
         .values("due_at")[:1]
@@ -476,7 +481,8 @@ def queue_rows(*, scope: QueueScope, leads, territory_names: dict[int, str] | No
         .select_related("policy")
         .order_by("due_at", "pk")
     )
-    for clock in running if ids else ():
+    # The owner's clock due first; a paused one only when none of theirs runs (the row then says it is paused).
+    for clock in sorted(running, key=lambda clock: clock.paused_at is not None) if ids else ():
         if clock.owner_id == owners[clock.lead_id]:
             clocks.setdefault(clock.lead_id, clock)
     names = dict(territory_names or {})

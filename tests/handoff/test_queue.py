@@ -475,6 +475,21 @@ def test_the_row_shows_the_owners_clock_due_first(client, sdr, germany, policies
     assert row.clock.policy.key == "contact-warm"
 
 
+def test_a_paused_clock_neither_puts_its_lead_first_nor_hides_that_it_is_paused(client, sdr, germany, policies):
+    """A clock paused by an open ownership dispute stands still: its lead sorts with the leads without a running
+    clock, and the row says the clock is paused."""
+    disputed = make_lead("Dora Disputed", owner=sdr, temperature="cold")
+    paused = clock(disputed, policies["contact-cold"], owner=sdr, due=NOW - dt.timedelta(hours=3))
+    SlaClock.objects.filter(pk=paused.pk).update(paused_at=NOW - dt.timedelta(hours=4), next_step_at=None)
+    running = make_lead("Rex Running", owner=sdr, temperature="cold")
+    clock(running, policies["contact-cold"], owner=sdr, due=NOW + dt.timedelta(hours=5))
+    make_lead("Hank Hot", owner=sdr, temperature="hot")
+    response = get(client, sdr)
+    assert shown(response) == ["Rex Running", "Hank Hot", "Dora Disputed"]
+    assert response.context["rows"][2].clock.pk == paused.pk
+    assert 'data-testid="clock-paused"' in response.content.decode()
+
+
 # --- export -------------------------------------------------------------------------------------------------------
 
 
