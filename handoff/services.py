@@ -100,7 +100,9 @@ def _note(note: str, *, required: str) -> str:
 # --- the SDR -------------------------------------------------------------------------------------------------------
 
 
-def lead_accept(*, lead: Lead, by, at: datetime | None = None, expected_stage: str | None = Stage.SQL) -> Lead:
+def lead_accept(
+    *, lead: Lead, by, at: datetime | None = None, expected_stage: str | None = Stage.SQL, reason: str = "accepted"
+) -> Lead:
     """The SQL's owner accepts it: it becomes Accepted (an SAL candidate) and goes to the AE that ae_choose picks
     (the account's named AE, else the team's AE with the fewest leads waiting); with no AE available it waits,
     unowned, for the team's manager, who is told. The accept clock stops and the AE's review clock starts (SLA)."""
@@ -113,7 +115,7 @@ def lead_accept(*, lead: Lead, by, at: datetime | None = None, expected_stage: s
         current = _locked(lead)
         _check(rules.ACCEPT, by=by, current=current, expected_stage=expected_stage)
         sdr = current.owner
-        lead_transition(lead=current, to=Stage.ACCEPTED, by=actor, reason="accepted", expected_from=Stage.SQL, at=at)
+        lead_transition(lead=current, to=Stage.ACCEPTED, by=actor, reason=reason, expected_from=Stage.SQL, at=at)
         named, team_aes, team, territory = selectors.handoff_candidates(lead=current, sdr=sdr, today=at.date())
         ae, path = rules.ae_choose(named_owner=named, team_aes=team_aes, team_name=team.name if team else "")
         who = f"accepted by {_name(sdr)}" if sdr else "accepted"

@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 from leadops.models import AuditEntry, Lead, RepProfile
 from leadops.permissions import has_any_role_perm
 from leadops.rules import IllegalTransition, Stage
-from leadops.services import Actor, as_actor, audit_log, lead_transition
+from leadops.services import Actor, as_actor, audit_log
 from sla import rules
 from sla.calendars import DEFAULT_REASON, CalendarSpecError, WorkCalendar, default_calendar
 from sla.models import OPEN_STATES, ChangeStatus, ClockState, SlaClock, SlaEscalation, SlaPolicy, SlaPolicyChange
@@ -778,13 +778,17 @@ def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime, man
     if action == "reassign":
         return _reassign(clock=clock, now=now)
     if action == "auto_accept":
+        # The same acceptance as the SDR's button: the lead goes to the AE that routing chooses, whose review clock
+        # starts, rather than staying with the SDR who let it wait.
+        from handoff.services import LeadChanged, lead_accept
+
         try:
-            lead_transition(
-                lead=lead, to=Stage.ACCEPTED, by=SLA, reason=rules.AUTO_ACCEPT_REASON, expected_from=Stage.SQL, at=now
-            )
-        except IllegalTransition as refused:
+            lead_accept(lead=lead, by=SLA, at=now, expected_stage=Stage.SQL, reason=rules.AUTO_ACCEPT_REASON)
+        except (IllegalTransition, LeadChanged) as refused:
             return f"auto-accept skipped: {refused}"
-        return rules.AUTO_ACCEPT_REASON
+        lead.refresh_from_db(fields=["owner"])
+        who = _name(lead.owner) if lead.owner_id else "the team manager's queue (no AE available)"
+        return f"{rules.AUTO_ACCEPT_REASON}; handed to {who}"
     return f"unknown action {action}: nothing done"
 
 
@@ -806,7 +810,7 @@ def _reassign(*, clock: SlaClock, now: datetime) -> str:
     if not decisions:
         return "reassign skipped: routing moved nothing"
     decision = decisions[0]
-    target = decision.assignee or decision.get_queue_display()
+    target = _name(decision.assignee) if decision.assignee else decision.get_queue_display()
     return f"reassigned through routing to {target}"
 
 

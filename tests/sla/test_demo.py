@@ -120,7 +120,7 @@ class TestSeededSlaHistory:
             assert step.at == step.clock.started_at + 2 * step.clock.policy.target
             decision = RoutingDecision.objects.get(lead_id=step.clock.lead_id, kind="reroute")
             assert decision.decided_at == step.at and decision.assignee_id not in (None, step.clock.owner_id)
-            assert step.detail == f"reassigned through routing to {decision.assignee}"
+            assert step.detail == f"reassigned through routing to {decision.assignee.get_full_name()}"
             # The owner's accept / reject clock closed with the move; the new owner's clocks run from it.
             assert SlaClock.objects.filter(
                 lead_id=step.clock.lead_id, owner=step.clock.owner, state=ClockState.CANCELLED

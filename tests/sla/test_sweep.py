@@ -66,7 +66,7 @@ def test_a_hot_lead_not_contacted_in_time_is_breached_escalated_and_then_reassig
     assert lead.owner == germany.gina
     contact.refresh_from_db()
     assert (contact.state, contact.stopped_at, contact.next_step_at) == ("breached", berlin(2026, 11, 30, 10, 10), None)
-    assert contact.escalations.get(step=3).detail == "reassigned through routing to gina"
+    assert contact.escalations.get(step=3).detail == "reassigned through routing to Gina"
     assert clock_of(lead, "sdr-accept-reject", owner=sdr).state == "cancelled"
     fresh = clock_of(lead, "contact-hot", owner=germany.gina)
     assert (fresh.state, fresh.due_at) == ("open", berlin(2026, 11, 30, 10, 15))
@@ -143,7 +143,7 @@ def test_ae_review_and_rejection_rationale_breach_and_notify(germany, sdr, manag
     ],
     ids=["weekend", "public-holiday", "dst-change"],
 )
-def test_an_sql_left_waiting_two_business_days_is_auto_accepted(germany, sdr, route, at_time, assigned, due):
+def test_an_sql_left_waiting_two_business_days_is_auto_accepted(germany, sdr, ae, route, at_time, assigned, due):
     lead = new_sql(at=assigned)
     route(lead, assigned)
     at_time(assigned, activity_log, lead=lead, rep=sdr, kind="call", occurred_at=assigned)
@@ -162,7 +162,11 @@ def test_an_sql_left_waiting_two_business_days_is_auto_accepted(germany, sdr, ro
     accept.refresh_from_db()
     assert (accept.state, accept.stopped_at) == ("breached", due)
     assert steps_of(accept) == ["breach", "notify_owner", "notify_manager", "auto_accept"]
-    assert clock_of(lead, "ae-review").state == "open"
+    # Accepted as the SDR's button would: handed to the team's AE, whose review clock runs.
+    assert (lead.owner, lead.sdr) == (ae, sdr)
+    review = clock_of(lead, "ae-review")
+    assert (review.state, review.owner) == ("open", ae)
+    assert accept.escalations.get(action="auto_accept").detail.endswith(f"handed to {ae.get_full_name()}")
 
 
 def test_an_sql_accepted_by_hand_before_its_due_time_is_not_auto_accepted(germany, sdr, route, at_time):
