@@ -458,7 +458,8 @@ def leads_reject(*, lead_ids, by, reason_code: str, note: str, at: datetime | No
     result = BulkResult()
     for lead in Lead.objects.filter(pk__in=list(lead_ids)).order_by("pk"):
         try:
-            lead_reject(lead=lead, by=by, reason_code=reason_code, note=note, at=at)
+            # Each lead is checked as it is now (not against a stage the person saw): the refusal says why.
+            lead_reject(lead=lead, by=by, reason_code=reason_code, note=note, at=at, expected_stage=None)
         except (PermissionDenied, LeadChanged, IllegalTransition) as refused:
             result.refused[lead.pk] = str(refused)
         else:

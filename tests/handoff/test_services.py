@@ -306,3 +306,14 @@ def test_a_manager_giving_a_waiting_accepted_lead_to_an_ae_starts_their_review_c
     # default 09:00-17:00 UTC): Monday 12:00-17:00 UTC (5 h), Tuesday 09:00-12:00 UTC (3 h) -> Tuesday 12:00 UTC
     assert (review.owner, review.state) == (ae, "open")
     assert review.due_at == dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def test_bulk_reject_names_an_mql_as_not_an_sql(sql, sdr, reasons, acting):
+    mql = new_sql(at=MONDAY_10)
+    Lead.objects.filter(pk=mql.pk).update(owner=sdr, stage=Stage.MQL)
+    result = acting(
+        MONDAY_11,
+        lambda: services.leads_reject(lead_ids=[sql.pk, mql.pk], by=sdr, reason_code="not_icp", note="Too small"),
+    )
+    assert result.done == [sql.pk]
+    assert result.refused == {mql.pk: "Only an SQL can be accepted or rejected; this lead is MQL."}
