@@ -9,7 +9,6 @@ statements. Connected to leadops.demo.signals.demo_world_seeded in handoff/apps.
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 
 from django.db.models import F, OuterRef, Subquery
@@ -40,7 +39,6 @@ STILL_WAITING = timedelta(days=1)
 
 def demo_handoff_seeded(sender=None, *, anchor: date, seed: int, **kwargs) -> dict[str, int]:
     """Receiver of demo_world_seeded: rejections with codes, SDRs of handed-over leads, SAL reviews."""
-    rng = random.Random(f"{seed}:handoff")
     codes = {reason.code: reason for reason in RejectionReason.objects.all()}
     rejections = []
     moves = (
@@ -81,6 +79,6 @@ def demo_handoff_seeded(sender=None, *, anchor: date, seed: int, **kwargs) -> di
         Lead.objects.filter(stage=Stage.ACCEPTED, sal_at__isnull=True).values_list("pk", "accepted_at").order_by("pk")
     )
     anchor_ts = max((at for _, at in waiting if at), default=None)
-    older = [pk for pk, at in waiting if at and anchor_ts and at < anchor_ts - STILL_WAITING and rng.random() < 0.85]
+    older = [pk for pk, at in waiting if at and anchor_ts and at < anchor_ts - STILL_WAITING]
     reviewed += Lead.objects.filter(pk__in=older).update(sal_at=F("accepted_at") + SAL_AFTER)
     return {"rejections": len(rejections), "sdr": with_sdr, "sal": reviewed}

@@ -30,6 +30,8 @@ fi
 "$python" manage.py seed_demo --if-empty --leads "${LEADOPS_DEMO_LEADS:-5000}"
 # The seed writes events straight to the tables; fold them into the scoring aggregates and score everyone once.
 "$python" manage.py recompute_scores --if-unscored --rebuild-aggregates
+# The demo's rejections were recorded before its leads were scored: marketing's feedback view bands them by score.
+"$python" manage.py rejections_backfill_scores
 
 cat <<EOF
 
