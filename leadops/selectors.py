@@ -44,7 +44,7 @@ def lead_list(*, user) -> QuerySet[Lead]:
 
 
 def lead_get(*, user, lead_id: int) -> Lead:
-    return lead_list(user=user).get(pk=lead_id)
+    return lead_list(user=user).select_related("sdr").get(pk=lead_id)
 
 
 def intent_signals_of(*, lead: Lead) -> QuerySet[IntentSignal]:

@@ -173,3 +173,16 @@ def schedule_resumed(
 
 def wall_clock_between(start: datetime, end: datetime) -> timedelta:
     return end - start
+
+
+def duration_text(duration: timedelta) -> str:
+    """A target in words: '5 min', '4 h', '1 h 30 min', '48 h', '5 d'. Up to three days in hours, as the playbook
+    writes its targets ('within 48 hours'), longer in days."""
+    minutes = int(duration.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours == 0:
+        return f"{rest} min"
+    if hours <= 72:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

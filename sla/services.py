@@ -755,7 +755,8 @@ def _step_perform(*, clock: SlaClock, step: int, action: str, now: datetime, man
     what = f"{policy.name} for {lead} ({owner_name}) {_overdue_text(clock, now)}"
     key = f"sla-clock-{clock.pk}-step-{step}"
     if action == rules.BREACH:
-        return f"breached: due {clock.due_at:%Y-%m-%d %H:%M} UTC, target {policy.target}"
+        kind = " business time" if policy.business_time else ""
+        return f"breached: due {clock.due_at:%Y-%m-%d %H:%M} UTC, target {rules.duration_text(policy.target)}{kind}"
     if action == "notify_owner":
         if clock.owner is None or not clock.owner.is_active:
             return "notify owner: nobody to notify"

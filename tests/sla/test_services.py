@@ -322,3 +322,21 @@ def test_a_late_clocks_task_does_not_restart_a_clock_the_rep_already_stopped(ger
     # The worker runs the routing decision's clocks task again, late (a backlog, a retry): nothing restarts.
     at_time(berlin(2026, 11, 30, 10, 20), clocks_for_decisions, decision_ids=[decision.pk])
     assert SlaClock.objects.filter(lead=lead, policy__key="contact-warm").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (dt.timedelta(minutes=5), "5 min"),
+        (dt.timedelta(hours=4), "4 h"),
+        (dt.timedelta(minutes=90), "1 h 30 min"),
+        (dt.timedelta(hours=48), "48 h"),
+        (dt.timedelta(hours=72), "72 h"),
+        (dt.timedelta(days=5), "5 d"),
+        (dt.timedelta(days=30, hours=6), "30 d 6 h"),
+    ],
+)
+def test_targets_read_as_the_playbook_writes_them(duration, text):
+    from sla.rules import duration_text
+
+    assert duration_text(duration) == text
