@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-drain-pending": {"task": "scoring.tasks.rescore_pending", "schedule": 60.0},
     # Service-level clocks that fell due are breached and escalated (notify, reassign, auto-accept).
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    # Next-best-action: each lead that owes a touch gets its next due action (call, e-mail, LinkedIn, content...).
+    "playbooks-next-actions": {
+        "task": "playbooks.tasks.next_actions_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "purge-expired-sessions": {
         "task": "leadops.tasks.sessions_purge",
         "schedule": crontab(hour=3, minute=17),

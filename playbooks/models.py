@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Persona(models.TextChoices):
@@ -251,3 +251,144 @@ class ObjectionRaised(models.Model):
     @property
     def steps_done(self) -> list[str]:
         return [label for field, label in self.STEP_FIELDS if getattr(self, field)]
+
+
+# --- coaching targets and next-best-action --------------------------------------------------------------------------
+
+
+class CoachingTargets(models.Model):
+    """The coaching targets of a team (managers edit their team's); the row without a team holds the playbook's
+    defaults, used by teams that have not set their own (admins edit it)."""
+
+    team = models.OneToOneField(
+        "leadops.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="coaching_targets"
+    )
+    call_minutes_min = models.PositiveSmallIntegerField(default=20)
+    call_minutes_max = models.PositiveSmallIntegerField(default=30)
+    questions_min = models.PositiveSmallIntegerField(default=7)
+    next_step_pct = models.PositiveSmallIntegerField(default=100)
+    decision_maker_pct = models.PositiveSmallIntegerField(default=70)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "coaching targets"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(team__isnull=True), name="playbooks_one_default_coaching_targets"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    call_minutes_min__gte=1, call_minutes_max__lte=240, call_minutes_min__lte=F("call_minutes_max")
+                ),
+                name="playbooks_targets_call_length_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_step_pct__lte=100, decision_maker_pct__lte=100), name="playbooks_targets_shares_pct"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Coaching targets of {self.team or 'every team'}"
+
+
+class CadenceRules(models.Model):
+    """Next-best-action rules of a team as a validated document (playbooks.cadence.rules_from_data); the row without
+    a team holds the playbook's defaults."""
+
+    team = models.OneToOneField(
+        "leadops.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="cadence_rules"
+    )
+    rules = models.JSONField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "cadence rules"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(team__isnull=True), name="playbooks_one_default_cadence_rules"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cadence rules of {self.team or 'every team'}"
+
+
+class NextActionKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "E-mail"
+    LINKEDIN = "linkedin", "LinkedIn touch"
+    CONTENT = "content", "Content"
+    RESCORE = "rescore", "Re-score"
+
+
+class NextActionState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class NextAction(models.Model):
+    """A touch a rep owes a lead, created by the cadence sweep: one step of the lead's sequence for its current
+    stage (`sequence_started_at` is when the lead entered the stage)."""
+
+    lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="next_actions")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="next_actions")
+    sequence_started_at = models.DateTimeField()
+    step_key = models.CharField(max_length=80, help_text="Band, step number and kind, e.g. warm:1:linkedin.")
+    kind = models.CharField(max_length=10, choices=NextActionKind.choices)
+    label = models.CharField(max_length=120)
+    due_at = models.DateTimeField()
+    reason = models.TextField()
+    state = models.CharField(max_length=10, choices=NextActionState.choices, default=NextActionState.OPEN)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "state", "due_at"], name="playbooks_action_owner_due"),
+            models.Index(fields=["lead", "state"], name="playbooks_action_lead_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "step_key"], condition=Q(state="open"), name="playbooks_one_open_action_per_step"
+            ),
+            models.UniqueConstraint(
+                fields=["lead", "sequence_started_at", "step_key"], name="playbooks_action_step_once_per_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["call", "email", "linkedin", "content", "rescore"]),
+                name="playbooks_action_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "done", "cancelled"]), name="playbooks_action_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.lead_id}, due {self.due_at:%Y-%m-%d %H:%M})"
+
+
+class SequenceEnd(models.Model):
+    """A lead's sequence for its current stage is over (stopped by a reply, a meeting or the stage changing, or every
+    step taken): the sweep passes the lead by until it enters another stage."""
+
+    lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="sequence_ends")
+    sequence_started_at = models.DateTimeField()
+    reason = models.CharField(max_length=300)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "sequence_started_at"], name="playbooks_sequence_ends_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sequence of lead {self.lead_id} ended: {self.reason}"
