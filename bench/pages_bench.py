@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -51,7 +52,7 @@ warnings.filterwarnings("ignore", "No directory at", UserWarning)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -468,6 +469,35 @@ def explain(sql: str) -> str:
         return "\n".join(row[0] for row in c.fetchall())
 
 
+def plan_times(sql: str, *, jit: bool) -> tuple[float, float]:
+    """The statement's execution time and of it the JIT compilation's (0 when none), in ms, from EXPLAIN ANALYZE;
+    with `jit` False it runs with PostgreSQL's JIT compilation switched off for that transaction only."""
+    with transaction.atomic(), connection.cursor() as c:
+        if not jit:
+            c.execute("SET LOCAL jit = off")
+        c.execute("EXPLAIN ANALYZE " + sql)
+        plan = "\n".join(row[0] for row in c.fetchall())
+    execution = re.search(r"Execution Time: ([\d.]+) ms", plan)
+    compiling = re.search(r"Timing: .*Total ([\d.]+) ms", plan)
+    return float(execution.group(1)) if execution else 0.0, float(compiling.group(1)) if compiling else 0.0
+
+
+def jit_compare(queries: list[dict], top: int = 3) -> list[dict]:
+    """The slowest statements run again with and without JIT compilation, best of three each (the page's own
+    statement took what it took; this says how much of it was compiling)."""
+    rows = []
+    for q in sorted(queries, key=lambda q: -float(q["time"]))[:top]:
+        with_jit = min((plan_times(q["sql"], jit=True) for _ in range(3)), key=lambda t: t[0])
+        without = min(plan_times(q["sql"], jit=False)[0] for _ in range(3))
+        sql = " ".join(q["sql"].split())
+        rows.append({"sql": sql, "ms": with_jit[0], "jit_ms": with_jit[1], "no_jit_ms": without})
+        say(
+            f"    {with_jit[0]:7.1f} ms, of it JIT compiling {with_jit[1]:6.1f} ms; with JIT off {without:7.1f} ms  "
+            f"{sql[:90]} ..."
+        )
+    return rows
+
+
 # LeadOps' own code, and Django's rendering of a page's templates.
 PROJECT_CODE = r"(/(handoff|leadops|scoring|routing|sla|playbooks)/(?!migrations))|django/shortcuts.py"
 
@@ -534,6 +564,17 @@ def in_process(args, sdr, results: dict) -> list[int]:
     say("  " + " ".join(main.split()) if main else "")
     for line in plan.splitlines():
         say(f"    {line}")
+    say("\nThe queue page's slowest statements again, with and without PostgreSQL's JIT compilation (best of 3):")
+    compared = jit_compare(queue_queries)
+    main_compared = next((row for row in compared if main and row["sql"] == " ".join(main.split())), None)
+    if main_compared:
+        results.update(
+            {
+                "queue_main_query_ms": main_compared["ms"],
+                "queue_main_query_jit_ms": main_compared["jit_ms"],
+                "queue_main_query_no_jit_ms": main_compared["no_jit_ms"],
+            }
+        )
     results.update(
         {
             "queue_page_url": queue_name,
@@ -710,8 +751,11 @@ def load_run(args, sdrs, queue_path: str, results: dict) -> None:
     for sample in data["error_samples"][:5]:
         say(f"    error: {sample}")
     if data["errors"] or data["logins"] < len(users):
-        say("  the end of locust's log:")
-        for line in (workdir / "locust.log").read_text().splitlines()[-20:]:
+        # The server's side of the first error (DEBUG is off: the traceback is in gunicorn's log).
+        log = (workdir / "gunicorn.log").read_text().splitlines()
+        first = next((i for i, line in enumerate(log) if line.startswith(("Internal Server Error", "Traceback"))), None)
+        say("  gunicorn's log at the first error:" if first is not None else "  the end of gunicorn's log:")
+        for line in log[first : first + 60] if first is not None else log[-20:]:
             say(f"    {line}")
     results.update(
         {
