@@ -208,11 +208,15 @@ def next_actions_create(*, now: datetime | None = None, limit: int = SWEEP_LIMIT
             ends.append(
                 SequenceEnd(lead=lead, sequence_started_at=lead.stage_changed_at, reason=decision.reason[:300], at=now)
             )
+    ids = [lead.pk for lead in leads]
     with transaction.atomic():
-        created = NextAction.objects.bulk_create(actions, ignore_conflicts=True, batch_size=500)
-        ended = SequenceEnd.objects.bulk_create(ends, ignore_conflicts=True, batch_size=500)
-    result.created = len(created)
-    result.ended = len(ended)
+        # ignore_conflicts returns every object given, inserted or not: count what the run really added.
+        before = NextAction.objects.filter(lead_id__in=ids).count() if actions else 0
+        NextAction.objects.bulk_create(actions, ignore_conflicts=True, batch_size=500)
+        result.created = NextAction.objects.filter(lead_id__in=ids).count() - before if actions else 0
+        ended_before = SequenceEnd.objects.filter(lead_id__in=ids).count() if ends else 0
+        SequenceEnd.objects.bulk_create(ends, ignore_conflicts=True, batch_size=500)
+        result.ended = SequenceEnd.objects.filter(lead_id__in=ids).count() - ended_before if ends else 0
     return result
 
 
