@@ -18,6 +18,8 @@ NAVIGATION = [
     ("Inbox", "handoff:inbox", "leadops.log_discovery_call"),
     ("Team queues", "handoff:team_queues", ("leadops.view_team_leads", "leadops.configure_territories")),
     ("Rejections", "handoff:rejections", ("leadops.view_all_leads", "leadops.view_team_leads")),
+    ("Actions", "playbooks:actions", "leadops.work_lead_queue"),
+    ("Coaching", "playbooks:coaching", ("leadops.log_discovery_call", "leadops.view_team_leads")),
     ("My clocks", "sla:my_clocks", "leadops.work_lead_queue"),
     ("Service levels", "sla:team_board", ("leadops.view_team_leads", "leadops.configure_territories")),
     ("Import", "lead_import", "leadops.import_leads"),

@@ -128,6 +128,10 @@ class Decision:
         return " -> ".join(self.path)
 
 
+def _days_ago(days: int) -> str:
+    return "today" if days == 0 else ("1 day ago" if days == 1 else f"{days} days ago")
+
+
 # --- countries -----------------------------------------------------------------------------------------------------
 
 
@@ -267,7 +271,7 @@ def route(
     if age > INTENT_MAX_AGE:
         path.append(f"last intent or buying signal {age.days} days ago (over 30) -> nurture queue")
         return Decision(None, QUEUE_NURTURE, tuple(path), f"Last intent or buying signal {age.days} days ago")
-    path.append(f"intent {age.days} days ago")
+    path.append(f"intent {_days_ago(age.days)}")
 
     # 3. territory by priority
     ordered = sorted(territories, key=lambda t: (t.priority, t.name))

@@ -179,7 +179,7 @@ def test_a_superuser_without_a_role_sees_no_leadops_pages_in_the_navigation(clie
     assert [item["label"] for item in client.get(reverse("home")).context["nav_items"]] == ["Home"]
     client.force_login(actors["demo_admin"])
     labels = [item["label"] for item in client.get(reverse("home")).context["nav_items"]]
-    assert labels == ["Home", "Leads", "Routing", "Service levels", "Import", "Audit log"]
+    assert labels == ["Home", "Leads", "Routing", "Team queues", "Rejections", "Service levels", "Import", "Audit log"]
 
 
 def test_the_demo_admin_approves_nothing_but_still_opens_the_support_admin(client, actors, world):

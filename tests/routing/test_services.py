@@ -36,7 +36,7 @@ def test_a_new_sql_goes_to_a_specialist_with_the_reason_on_record(emea, sdr, dja
     assert (decision.assignee, decision.queue, decision.territory, decision.kind) == (sdr, "", emea, "initial")
     assert decision.path == [
         "named account? no",
-        "intent 1 days ago",
+        "intent 1 day ago",
         "territory EMEA (priority 1)",
         "ICP strong (fit 80) -> specialists",
         f"{sdr.get_full_name()} (0/80 this month, 0.5 below fair share of 0.5)",
