@@ -297,6 +297,17 @@
       tick();
     });
     selectionChanged();
+    // The rows refresh themselves (htmx, every 30 s) only while this is true: never under a rep's ticked rows, an
+    // open dialog or a field they are typing in, nor in a hidden tab.
+    window.leadopsQueueIdle = function () {
+      var active = document.activeElement;
+      return (
+        document.visibilityState === "visible" &&
+        !document.querySelector("#queue-table tbody input[type=checkbox]:checked") &&
+        !document.querySelector("dialog[open]") &&
+        !(active && active.closest && active.closest("form, dialog"))
+      );
+    };
     // The most urgent lead is the current one from the start: a, r, l act on it without moving first.
     select(rows()[0] || null, false);
   }
