@@ -31,3 +31,9 @@ class PlaybooksConfig(AppConfig):
         activity_logged.connect(_actions_on_activity, dispatch_uid="playbooks.actions_activity")
         lead_stage_changed.connect(_actions_on_stage_change, dispatch_uid="playbooks.actions_stage")
         lead_panels.connect(lead_next_action_panel, dispatch_uid="playbooks.next_action_panel")
+
+        # After handoff's answer (app order), which marks the SALs: the demo's AEs have logged discovery calls.
+        from leadops.demo.signals import demo_world_seeded
+        from playbooks.demo import demo_playbooks_seeded
+
+        demo_world_seeded.connect(demo_playbooks_seeded, dispatch_uid="playbooks.demo")
