@@ -12,6 +12,7 @@ fetched at run time. The pages checked are written to test-artifacts/accessibili
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -19,19 +20,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from handoff import services as handoff_services
 from leadops import urls as root_urls
 from leadops.models import Activity, Opportunity
 from leadops.rules import Stage
+from playbooks import rules as playbook_rules
+from playbooks import services as playbook_services
+from playbooks.models import NextAction, NextStepTemplate, Objection, QualificationTemplate
+from playbooks.services_actions import next_actions_create
 from routing.models import OwnershipDispute, Territory, TerritoryMember
 from scoring.forms.rule_forms import RULE_FORMS
 from scoring.models import BorderlineReview, ImpactPreview, ScoringModel, ScoringModelVersion, VersionStatus
 from scoring.services import aggregates, governance, preview, scores
+from sla import services as sla_services
+from sla.models import SlaPolicy
 from tests.factories import AccountFactory, LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -125,7 +134,8 @@ def build_world(cast) -> dict:
     sql = LeadFactory(account=account, owner=sdr, stage=Stage.SQL, mql_at=now, sql_at=now - timedelta(days=4))
     sql.stage_changed_at = now - timedelta(days=4)
     sql.save(update_fields=["stage_changed_at"])
-    accepted = LeadFactory(account=account, owner=ae, stage=Stage.ACCEPTED, accepted_at=now)
+    # Taken on as an SAL, so its AE may log a discovery call on it (the call form is a page too).
+    accepted = LeadFactory(account=account, owner=ae, sdr=sdr, stage=Stage.ACCEPTED, accepted_at=now, sal_at=now)
     Opportunity.objects.create(
         lead=accepted, account=account, owner=ae, name="Globex platform", amount=48000, created_at=now
     )
@@ -169,7 +179,16 @@ def build_world(cast) -> dict:
     TerritoryMember.objects.create(territory=territory, user=sdr, role="specialist")
     TerritoryMember.objects.create(territory=territory, user=ae, role="generalist", weight=2)
     dispute = OwnershipDispute.objects.create(lead=sql, opened_by=sdr, reason=LONG_NOTE, opened_at=now)
+    handoff = build_handoff(cast, account, now)
+    policies = build_policy_changes(cast)
+    calls = build_playbook(cast, account, accepted, now)
+    # The cadence's due actions of the SDR's leads, as the sweep creates them.
+    next_actions_create(now=now, lead_ids=[mql.pk, sql.pk, review_lead.pk])
     return {
+        **handoff,
+        **policies,
+        **calls,
+        "actions": list(NextAction.objects.filter(owner=sdr).order_by("due_at", "pk")),
         "territory": territory,
         "dispute": dispute,
         "disputed_lead": sql,
@@ -183,6 +202,94 @@ def build_world(cast) -> dict:
     }
 
 
+def build_handoff(cast, account, now) -> dict:
+    """An SQL the SDR rejected with a reason (marketing's rejections page) and one they accepted, which went to the
+    team's AE (waiting for their review in the inbox, review clock running)."""
+    sdr = cast["sdr"]
+    rejected = LeadFactory(account=account, owner=sdr, stage=Stage.SQL, sql_at=now, source="webinar")
+    handoff_services.lead_reject(lead=rejected, by=sdr, reason_code="no_budget", note="No budget before next year")
+    handed = LeadFactory(account=account, owner=sdr, stage=Stage.SQL, sql_at=now, title="Director of Finance")
+    handoff_services.lead_accept(lead=handed, by=sdr)
+    return {"rejected_lead": rejected, "handed_lead": handed}
+
+
+def build_policy_changes(cast) -> dict:
+    """Two changes that loosen a policy, proposed by RevOps: one waiting for a second person, one a manager
+    rejected."""
+    admin, manager = cast["admin"], cast["manager"]
+    hot, warm = SlaPolicy.objects.order_by("order", "key")[:2]
+    pending = sla_services.sla_policy_save(by=admin, policy=hot, data={"target": hot.target * 2}).change
+    rejected = sla_services.sla_policy_save(by=admin, policy=warm, data={"target": warm.target * 2}).change
+    sla_services.sla_policy_change_reject(change=rejected, by=manager, note="Keep the target; hire instead")
+    return {"pending_policy_change": pending, "policy_with_change": hot}
+
+
+def build_playbook(cast, account, sal, now) -> dict:
+    """Discovery calls on CHAMP: one that left criteria open (the SAL goes on to nurture from it) and one that
+    qualified its lead (it opens the opportunity); then a manager's edit makes a second CHAMP version, so the
+    calls are on an older one."""
+    ae, manager = cast["ae"], cast["manager"]
+    if not QualificationTemplate.objects.exists():  # flushed by an earlier transactional test: put it back
+        importlib.import_module("playbooks.migrations.0002_default_templates").forwards(apps, None)
+    importlib.import_module("playbooks.migrations.0003_coaching_and_next_actions").install_defaults(apps, None)
+    champ = QualificationTemplate.objects.get(key="champ", active=True)
+    objection = Objection.objects.order_by("order", "pk").first()
+
+    def call(lead, answers, **changes):
+        base = {
+            "occurred_at": now - timedelta(hours=1),
+            "duration_minutes": 25,
+            "questions_asked": 8,
+            "questions_list": "What does a lost lead cost you?\nWho signs off on tools?",
+            "decision_maker_present": True,
+            "persona": "cfo",
+            "answers": answers,
+            "next_step": "demo",
+            "next_step_on": (now + timedelta(days=3)).date(),
+            "next_step_owner_id": ae.pk,
+        }
+        return playbook_services.call_log(
+            lead=lead, by=ae, template=champ, call=playbook_rules.CallInput(**{**base, **changes}), notes=LONG_NOTE
+        )
+
+    open_call = call(
+        sal,
+        {"challenges": "met", "authority": "partial", "money": "unknown", "prioritization": "not_met"},
+        objections=(playbook_rules.ObjectionEntry(objection.key, steps=("listen", "acknowledge")),),
+        answer_notes={"authority": "The CFO signs; we spoke to her deputy."},
+    )
+    qualified_sal = LeadFactory(account=account, owner=ae, sdr=cast["sdr"], stage=Stage.ACCEPTED, accepted_at=now)
+    qualified_sal.sal_at = now
+    qualified_sal.save(update_fields=["sal_at"])
+    qualified_call = call(
+        qualified_sal, {"challenges": "met", "authority": "met", "money": "met", "prioritization": "met"}
+    )
+    champ_v2 = playbook_services.template_edit(
+        template=champ,
+        by=manager,
+        name=champ.name,
+        description=champ.description,
+        change_note="Money: ask for the budget owner too",
+        criteria=[
+            playbook_rules.CriterionInput(
+                key=c.key,
+                name=c.name,
+                description=c.description,
+                met_means=c.met_means,
+                required=c.required,
+                questions=c.questions,
+            )
+            for c in champ.criteria.order_by("order", "pk")
+        ],
+    )
+    return {
+        "calls": [open_call, qualified_call],
+        "templates": [champ, champ_v2],
+        "objection": objection,
+        "next_step_template": NextStepTemplate.objects.order_by("order", "pk").first(),
+    }
+
+
 def path_values(world: dict) -> dict[str, list]:
     """The values each path parameter takes: one object per state worth seeing, for any role."""
     return {
@@ -191,9 +298,16 @@ def path_values(world: dict) -> dict[str, list]:
         "rule_id": [world["draft"].rules.order_by("pk").first().pk],
         "kind": list(RULE_FORMS),
         "review_id": [world["review"].pk],
-        "key": [f"t{world['territory'].pk}"],
+        # A routing territory of the draft set-up, and the SLA policy with a change waiting for approval.
+        "key": [f"t{world['territory'].pk}", world["policy_with_change"].key],
         "user_id": [world["territory"].members.order_by("pk").first().user_id],
         "dispute_id": [world["dispute"].pk],
+        # The approve / reject of the pending SLA change, and closing the SDR's first due action: both POST only.
+        "pk": [world["pending_policy_change"].pk, world["actions"][0].pk],
+        # A qualification template (the calls' old version and the current one) and a next-step template.
+        "template_id": [*(t.pk for t in world["templates"]), world["next_step_template"].pk],
+        "objection_id": [world["objection"].pk],
+        "call_id": [call.pk for call in world["calls"]],
     }
 
 
@@ -473,13 +587,14 @@ def test_keyboard_users_get_a_skip_link_first_and_a_visible_focus_ring(live_serv
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main-content"
 
-    # On the dark navbar: brand, then Home, then Leads.
+    # On the dark navbar: brand, then Home, then the SDR's "My queue" with its count (nothing in it yet).
     page.goto(f"{live_server.url}/leads/")
     for _ in range(4):
         page.keyboard.press("Tab")
     link = page.evaluate(FOCUS_STYLE, None)
     navbar = page.evaluate("getComputedStyle(document.querySelector('nav.navbar')).backgroundColor")
-    assert link["text"] == "Leads" and link["outlineStyle"] == "solid" and link["outlineWidth"] >= 2
+    assert link["text"] == "My queue, leads in your queue: 0"
+    assert link["outlineStyle"] == "solid" and link["outlineWidth"] >= 2
     assert contrast(link["outlineColor"], navbar) >= 3
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "focus-ring-navbar.png", clip={"x": 0, "y": 0, "width": 1280, "height": 120})
