@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -101,3 +102,18 @@ def test_resetting_the_demo_removes_its_calls(world):
     demo_reset()
     assert not DiscoveryCall.objects.exists()
     assert not get_user_model().objects.filter(username="ae").exists()
+
+
+def test_calls_fall_in_the_aes_working_hours_on_weekdays(world):
+    calls = list(DiscoveryCall.objects.select_related("ae__profile"))
+    local = [call.occurred_at.astimezone(ZoneInfo(call.ae.profile.time_zone)) for call in calls]
+    in_office = [at for at in local if at.weekday() < 5 and 9 <= at.hour < 17]
+    # A call squeezed between an SAL and its opportunity on the same evening keeps the time it was drawn at.
+    assert len(in_office) >= 0.9 * len(calls)
+
+
+def test_the_coaching_page_names_unresolved_objections_as_the_library_does(world, client):
+    client.force_login(get_user_model().objects.get(username="admin"))
+    page = client.get("/playbooks/coaching/", {"days": 3650}).content.decode()
+    assert "Pricing (" in page
+    assert "pricing (" not in page
