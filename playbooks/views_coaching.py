@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from leadops.permissions import require_perm
 from playbooks import coaching, selectors_coaching, services_coaching
+from playbooks.models import ObjectionKind
 
 DEFAULT_DAYS = 90
 
@@ -42,6 +43,7 @@ def coaching_page(request):
             "form": form,
             "days": days,
             "editable": selectors_coaching.editable_targets(user=request.user),
+            "objection_names": ObjectionKind.choices,
         },
     )
 
