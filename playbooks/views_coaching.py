@@ -108,6 +108,47 @@ def _summary(summary: coaching.Summary) -> dict:
     }
 
 
+class ObjectionCountSerializer(serializers.Serializer):
+    objection = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer):
+    calls = serializers.IntegerField()
+    length_in_range_pct = serializers.FloatField(allow_null=True)
+    average_questions = serializers.CharField(allow_null=True)
+    next_step_pct = serializers.FloatField(allow_null=True)
+    decision_maker_pct = serializers.FloatField(allow_null=True)
+    unresolved_objections = ObjectionCountSerializer(many=True)
+    targets = serializers.DictField()
+    misses = serializers.ListField(child=serializers.CharField())
+
+
+class AeSummarySerializer(SummarySerializer):
+    ae = serializers.CharField()
+
+
+class TeamSummarySerializer(SummarySerializer):
+    team = serializers.CharField(allow_null=True)
+    aes = AeSummarySerializer(many=True)
+
+
+class FlaggedCallSerializer(serializers.Serializer):
+    call = serializers.IntegerField()
+    ae = serializers.CharField()
+    lead = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    misses = serializers.ListField(child=serializers.CharField())
+
+
+class CoachingOutputSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    teams = TeamSummarySerializer(many=True)
+    flagged_calls = FlaggedCallSerializer(many=True)
+    flagged_total = serializers.IntegerField()
+
+
 class CoachingApi(APIView):
     """GET /api/playbooks/coaching/?since=&until=: the figures per team and AE and the flagged calls (default: the last
     90 days), for the calls the caller may coach."""
@@ -118,7 +159,7 @@ class CoachingApi(APIView):
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[InputSerializer])
+    @extend_schema(parameters=[InputSerializer], responses=CoachingOutputSerializer)
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
