@@ -102,13 +102,13 @@ def build(n_leads: int, events_per_lead: int, ref: datetime) -> None:
                 """
             INSERT INTO leadops_lead (first_name, last_name, email, phone, title, seniority, department, country,
                 account_id, source, source_detail, external_id, email_consent, stage, temperature, score_tier,
-                created_at, updated_at, stage_changed_at)
+                score_fast_track, created_at, updated_at, stage_changed_at)
             SELECT 'First' || g, 'Last' || g,
                    'p' || g || '@' || CASE WHEN g %% 40 = 0 THEN 'gmail.com'
                                            ELSE 'bench' || (1 + g %% %s) || '.example' END,
                    '', t.title, t.seniority, t.department, 'Germany', %s + g %% %s,
                    (ARRAY['web','webinar','paid_search','referral','event'])[1 + g %% 5], '', '', g %% 3 > 0,
-                   'new', '', '', now() - (g %% 500) * interval '1 day', now(), now()
+                   'new', '', '', '', now() - (g %% 500) * interval '1 day', now(), now()
             FROM generate_series(1, %s) g
             CROSS JOIN LATERAL (
                 SELECT (ARRAY['CEO','VP Sales','Director of IT','Marketing Manager','Engineer','Student'])[1 + g %% 6]
