@@ -180,6 +180,8 @@ def test_taking_a_lead_on_from_the_inbox_moves_it_to_my_sals(client, ae, handed)
     (sal,) = marked(page, "inbox-sal")
     assert str(lead) in sal.text and "Open opportunity" in sal.text
     assert f"/leads/{lead.pk}/#opportunity-form" in sal.links
+    assert "Log a discovery call" in sal.text
+    assert f"/playbooks/leads/{lead.pk}/calls/new/" in sal.links
 
 
 def test_returning_from_the_inbox_sends_the_lead_back_to_the_sdr_with_the_reason(client, ae, sdr, handed):
