@@ -190,7 +190,8 @@ def test_the_navigation_shows_my_queue_with_the_count_of_my_open_leads(client, s
     client.force_login(sdr)
     page = client.get("/").content.decode()
     assert (
-        '<a class="nav-link text-nowrap px-lg-2" href="/work/queue/">My queue<span class="visually-hidden">, leads in your queue:</span> '
+        '<a class="nav-link text-nowrap px-lg-2" href="/work/queue/">My queue'
+        '<span class="visually-hidden">, leads in your queue:</span> '
         '<span class="badge rounded-pill text-bg-light" data-testid="nav-badge" hx-get="/work/queue/count/" '
         'hx-trigger="every 30s" hx-swap="innerHTML">2</span></a>'
     ) in page
