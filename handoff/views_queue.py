@@ -213,18 +213,6 @@ def _visible(request, ids: list[int]) -> tuple[list[int], int]:
     return visible, len(set(ids)) - len(visible)
 
 
-def _refused_now(request, ids: list[int], action: str) -> dict[int, str]:
-    """Why each selected lead may not take `action` as it stands (handoff.rules, as the service will decide): a
-    selected MQL is told it is not an SQL, not that it changed in the meantime. The service checks again under lock."""
-    refused = {}
-    for lead in Lead.objects.filter(pk__in=ids):
-        facts = handoff_selectors.actor_facts(user=request.user, lead=lead)
-        refusal = rules.action_refusal(action, facts, handoff_selectors.lead_facts(lead))
-        if refusal:
-            refused[lead.pk] = refusal
-    return refused
-
-
 @require_POST
 @require_perm(rules.PERM_ACCEPT)
 def queue_bulk_reject(request):
@@ -232,10 +220,10 @@ def queue_bulk_reject(request):
     if not ids and not unseen:
         messages.info(request, "Select the leads to reject first (x or the row's checkbox).")
         return _back_to_queue(request)
-    refused = _refused_now(request, ids, rules.REJECT)
+    # The service decides each lead as it stands now (a selected MQL is told it is not an SQL) and says why.
     try:
         result = services.leads_reject(
-            lead_ids=[lead_id for lead_id in ids if lead_id not in refused],
+            lead_ids=ids,
             by=request.user,
             reason_code=request.POST.get("reason", ""),
             note=request.POST.get("note", ""),
@@ -244,7 +232,6 @@ def queue_bulk_reject(request):
         words = " ".join(message for messages_ in problem.message_dict.values() for message in messages_)
         messages.error(request, f"Nothing was rejected: {words}")
         return _back_to_queue(request)
-    result.refused.update(refused)
     _report(request, result, done_words="rejected", unseen=unseen)
     return _back_to_queue(request)
 
