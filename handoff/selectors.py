@@ -77,20 +77,13 @@ def rejection_reasons():
     return RejectionReason.objects.filter(active=True).order_by("order", "label")
 
 
-def _out_of_office(profile, today: date) -> bool:
-    if profile is None or profile.out_of_office_from is None:
-        return False
-    start, until = profile.out_of_office_from, profile.out_of_office_until
-    return start <= today and (until is None or today <= until)
-
-
 def _ae_facts(user, open_handoffs: int, today: date) -> rules.AeFacts:
     return rules.AeFacts(
         user_id=user.pk,
         name=user.get_full_name() or user.get_username(),
         open_handoffs=open_handoffs,
         active=user.is_active,
-        out_of_office=_out_of_office(getattr(user, "profile", None), today),
+        out_of_office=(profile := getattr(user, "profile", None)) is not None and profile.is_out_of_office(today),
     )
 
 

@@ -199,10 +199,7 @@ class _History:
                 user=profile.user,
                 team_id=profile.team_id,
                 region=profile.team.region,
-                away_from=_midnight(profile.out_of_office_from)
-                if profile.out_of_office_from
-                and profile.out_of_office_from <= self.now.date() <= (profile.out_of_office_until or date.max)
-                else None,
+                away_from=_midnight(profile.out_of_office_from) if profile.is_out_of_office(self.now.date()) else None,
             )
             for profile in profiles
         ]

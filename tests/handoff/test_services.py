@@ -317,3 +317,16 @@ def test_bulk_reject_names_an_mql_as_not_an_sql(sql, sdr, reasons, acting):
     )
     assert result.done == [sql.pk]
     assert result.refused == {mql.pk: "Only an SQL can be accepted or rejected; this lead is MQL."}
+
+
+def test_an_ae_out_of_office_today_is_passed_over(sql, sdr, ae, team, manager, acting):
+    from leadops.models import RepProfile
+
+    second_ae = make_rep("ae2", team, manager, role="AE")
+    # ae has no lead waiting and the lower id, so would be chosen; away 2026-11-30 to 2026-12-04
+    RepProfile.objects.filter(user=ae).update(
+        out_of_office_from=dt.date(2026, 11, 30), out_of_office_until=dt.date(2026, 12, 4)
+    )
+    acting(MONDAY_11, lambda: services.lead_accept(lead=sql, by=sdr))
+    sql.refresh_from_db()
+    assert sql.owner == second_ae
