@@ -71,6 +71,20 @@ def test_bulk_reject_without_a_note_rejects_nothing(client, sdr, germany, reason
     assert Lead.objects.get(pk=mine.pk).stage == Stage.SQL
 
 
+@pytest.mark.parametrize("view", ["handoff:queue_bulk_reject", "handoff:queue_bulk_reassign"])
+def test_tampered_lead_ids_are_dropped_not_a_server_error(client, sdr, manager, germany, reasons, view):
+    mine = make_lead("Sam Mine", owner=sdr)
+    client.force_login(sdr if view.endswith("reject") else manager)
+    response = client.post(
+        reverse(view),
+        {"lead_ids": ["9" * 30, "-1", "abc", str(mine.pk)], "reason": "no_need", "note": "No project this year"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    if view.endswith("reject"):
+        assert Lead.objects.get(pk=mine.pk).stage == Stage.NURTURE
+
+
 def test_another_sdr_cannot_reject_the_first_sdrs_leads_in_bulk(client, sdr, other_sdr, germany, reasons):
     mine = make_lead("Sam Mine", owner=sdr)
     client.force_login(other_sdr)
